@@ -1,0 +1,16 @@
+//! The one place that lists every gradient rule: each op's backward lives beside its
+//! forward in `ops/`, and this match sends each recorded node to it.
+
+use super::ops::{self, Op};
+use super::{Node, Tape};
+use crate::gpu::{Buffer, Dispatch};
+
+/// Emits the dispatches that propagate `dout` (the gradient of `node.output`) to the
+/// node's inputs.
+pub(crate) fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
+    match node.op {
+        Op::AddScaled { .. } | Op::Scale { .. } | Op::Relu | Op::Gelu => {
+            ops::elementwise::backward(tape, node, dout)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Every op, one family per file, forward beside backward. `Op` names them all; the
+//! gradient rules are dispatched from `tensor::backward`.
+
+pub mod elementwise;
+
+/// A recorded op with the static facts its backward needs.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// out = a + alpha·b
+    AddScaled { alpha: f32 },
+    /// out = alpha·a
+    Scale { alpha: f32 },
+    Relu,
+    Gelu,
+}

@@ -1,0 +1,149 @@
+//! The tape: values (GPU buffers with shapes), the nodes that produced them, and the
+//! forward program recorded so far.
+
+use super::ops::Op;
+use crate::gpu::{Buffer, Dispatch, Gpu, Program};
+
+/// A handle to a value on the tape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Tensor(pub(crate) usize);
+
+struct Value {
+    buf: Buffer,
+    shape: Vec<usize>,
+    requires_grad: bool,
+    grad: Option<Buffer>,
+    /// Set once the first gradient contribution has been emitted; later ones accumulate.
+    grad_started: bool,
+    /// A reshaped view shares its base's buffer and gradient.
+    view_of: Option<usize>,
+}
+
+/// One recorded op: what it was, what it read, what it wrote and what it saved for backward.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub op: Op,
+    pub inputs: Vec<Tensor>,
+    pub output: Tensor,
+    /// Extra buffers the forward kept for backward (e.g. layernorm's mean and rstd).
+    pub saved: Vec<Buffer>,
+}
+
+pub struct Tape<'g> {
+    pub gpu: &'g Gpu,
+    values: Vec<Value>,
+    nodes: Vec<Node>,
+    forward: Program,
+}
+
+impl<'g> Tape<'g> {
+    pub fn new(gpu: &'g Gpu) -> Tape<'g> {
+        Tape { gpu, values: Vec::new(), nodes: Vec::new(), forward: Program::new() }
+    }
+
+    fn push_value(&mut self, buf: Buffer, shape: &[usize], requires_grad: bool) -> Tensor {
+        assert!(buf.len >= shape.iter().product::<usize>(), "buffer smaller than shape {shape:?}");
+        self.values.push(Value { buf, shape: shape.to_vec(), requires_grad, grad: None, grad_started: false, view_of: None });
+        Tensor(self.values.len() - 1)
+    }
+
+    /// A value fed from outside that needs no gradient (tokens, targets, constants).
+    pub fn input(&mut self, buf: Buffer, shape: &[usize]) -> Tensor {
+        self.push_value(buf, shape, false)
+    }
+
+    /// A trainable value: backward will produce its gradient.
+    pub fn param(&mut self, buf: Buffer, shape: &[usize]) -> Tensor {
+        self.push_value(buf, shape, true)
+    }
+
+    /// Allocates an op's output. It needs a gradient when any input does.
+    pub fn output(&mut self, label: &str, shape: &[usize], inputs: &[Tensor]) -> Tensor {
+        let requires_grad = inputs.iter().any(|t| self.values[t.0].requires_grad);
+        let buf = self.gpu.buffer(label, shape.iter().product());
+        self.push_value(buf, shape, requires_grad)
+    }
+
+    /// The same buffer seen with another shape of equal size; costs no dispatch, and
+    /// gradients written to the view land in the base's gradient.
+    pub fn reshape(&mut self, t: Tensor, shape: &[usize]) -> Tensor {
+        assert_eq!(shape.iter().product::<usize>(), self.shape(t).iter().product::<usize>(), "reshape changes the size");
+        let base = self.root(t);
+        let buf = self.values[base].buf.clone();
+        let requires_grad = self.values[base].requires_grad;
+        let view = self.push_value(buf, shape, requires_grad);
+        self.values[view.0].view_of = Some(base);
+        view
+    }
+
+    fn root(&self, t: Tensor) -> usize {
+        self.values[t.0].view_of.unwrap_or(t.0)
+    }
+
+    pub fn shape(&self, t: Tensor) -> &[usize] {
+        &self.values[t.0].shape
+    }
+
+    pub fn buf(&self, t: Tensor) -> &Buffer {
+        &self.values[t.0].buf
+    }
+
+    pub fn requires_grad(&self, t: Tensor) -> bool {
+        self.values[t.0].requires_grad
+    }
+
+    /// Records an op and appends its forward dispatches to the forward program.
+    pub fn record(&mut self, op: Op, inputs: &[Tensor], output: Tensor, saved: Vec<Buffer>, dispatches: Vec<Dispatch>) {
+        for d in dispatches {
+            self.forward.push(d);
+        }
+        self.nodes.push(Node { op, inputs: inputs.to_vec(), output, saved });
+    }
+
+    /// Where the next gradient contribution to `t` goes, and whether it must be added
+    /// to what is already there (`true`) or overwrite it (`false`, the first one).
+    /// `None` when `t` needs no gradient. Grad buffers are allocated on first use,
+    /// while tracing, never during replay.
+    pub fn grad_target(&mut self, t: Tensor) -> Option<(Buffer, bool)> {
+        let gpu = self.gpu;
+        let root = self.root(t);
+        let v = &mut self.values[root];
+        if !v.requires_grad {
+            return None;
+        }
+        let grad = v.grad.get_or_insert_with(|| gpu.buffer("grad", v.shape.iter().product())).clone();
+        let accumulate = v.grad_started;
+        v.grad_started = true;
+        Some((grad, accumulate))
+    }
+
+    /// The gradient of `t` once backward has run, if any contribution reached it.
+    pub fn grad(&self, t: Tensor) -> Option<&Buffer> {
+        let v = &self.values[self.root(t)];
+        if v.grad_started {
+            v.grad.as_ref()
+        } else {
+            None
+        }
+    }
+
+    pub fn forward_program(&self) -> &Program {
+        &self.forward
+    }
+
+    /// Emits the backward program: every node in reverse order whose output received
+    /// a gradient. The loss op seeds the chain itself (its forward kernel writes the
+    /// gradient of its logits), so no seed dispatch is needed.
+    pub fn backward(&mut self) -> Program {
+        let mut program = Program::new();
+        let nodes = std::mem::take(&mut self.nodes);
+        for node in nodes.iter().rev() {
+            let Some(dout) = self.grad(node.output).cloned() else { continue };
+            for d in super::backward::backward(self, node, &dout) {
+                program.push(d);
+            }
+        }
+        self.nodes = nodes;
+        program
+    }
+}
