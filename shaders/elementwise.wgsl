@@ -59,24 +59,37 @@ fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     store(i, select(0.0, b[i], a[i] > 0.0));
 }
 
-// erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), close to f32 resolution.
-fn erf_approx(x: f32) -> f32 {
-    let s = sign(x);
-    let z = abs(x);
-    let t = 1.0 / (1.0 + 0.3275911 * z);
-    let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-    return s * (1.0 - poly * exp(-z * z));
+// exp(-z²) without the error of rounding z² first: z = zh + zl with zh on a 1/256
+// grid, so zh² is exact in f32 and the small cross term carries the rest (Cody's split).
+fn exp_neg_square(z: f32) -> f32 {
+    let zh = floor(z * 256.0) / 256.0;
+    return exp(-zh * zh) * exp(-(z - zh) * (z + zh));
+}
+
+// erfc(z) for z >= 0 with fractional error < 1.2e-7 everywhere (the Chebyshev fit of
+// Numerical Recipes' erfcc). Relative accuracy in the tail is what keeps gelu exact
+// for large negative inputs, where 1 + erf would cancel.
+fn erfc_nonneg(z: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    return t * exp_neg_square(z) * exp(poly);
+}
+
+// Φ(x), the standard normal CDF.
+fn normal_cdf(x: f32) -> f32 {
+    let half_erfc = 0.5 * erfc_nonneg(abs(x) * 0.70710678118654752);
+    return select(1.0 - half_erfc, half_erfc, x < 0.0);
 }
 
 fn gelu(x: f32) -> f32 {
-    return 0.5 * x * (1.0 + erf_approx(x * 0.70710678118654752));
+    return x * normal_cdf(x);
 }
 
 // d/dx [x·Φ(x)] = Φ(x) + x·φ(x)
 fn gelu_grad(x: f32) -> f32 {
-    let cdf = 0.5 * (1.0 + erf_approx(x * 0.70710678118654752));
-    let pdf = 0.39894228040143268 * exp(-0.5 * x * x);
-    return cdf + x * pdf;
+    let pdf = 0.39894228040143268 * exp_neg_square(abs(x) * 0.70710678118654752);
+    return normal_cdf(x) + x * pdf;
 }
 
 @compute @workgroup_size(256)

@@ -73,11 +73,12 @@ fn relu_and_gelu_forward_backward() {
             } else {
                 (grokgpu_reference::elementwise::relu(&x), grokgpu_reference::elementwise::relu_backward(&x, &dy))
             };
-            // gelu uses a 1.5e-7-accurate erf; relu is exact.
-            let tol = if gelu { 1e-6 } else { 0.0 };
+            // gelu: erfc with 1.2e-7 fractional error and f32 exp give ≤ 1.1e-6 relative per
+            // element on [-4, 4] (measured); relu is exact.
+            let tol = if gelu { 2e-6 } else { 0.0 };
             let name = if gelu { "gelu" } else { "relu" };
             assert_close(&format!("{name} forward {r}x{n}"), &download(tape.buf(y)), &want_y, tol);
-            assert_close(&format!("{name} backward {r}x{n}"), &download(tape.grad(tx).unwrap()), &want_dx, tol.max(1e-6));
+            assert_close(&format!("{name} backward {r}x{n}"), &download(tape.grad(tx).unwrap()), &want_dx, tol.max(2e-6));
         }
     }
 }
