@@ -5,20 +5,40 @@ use std::sync::Arc;
 
 use super::device::Gpu;
 
-/// A storage or uniform buffer holding `len` 4-byte elements. Clones share the buffer.
+/// `len` 4-byte elements starting `offset` elements into a storage or uniform buffer.
+/// Clones share the buffer; [`Buffer::slice`] views a range of it (e.g. one tensor of
+/// the flat parameter buffer).
 #[derive(Clone, Debug)]
 pub struct Buffer {
     pub raw: Arc<wgpu::Buffer>,
+    pub offset: usize,
     pub len: usize,
 }
+
+/// Slices of a buffer must start on this many elements so they can be bound on their
+/// own: 1 KiB satisfies every adapter's storage offset alignment (at most 256 bytes)
+/// and lets 256-wide workgroups never straddle two slices.
+pub const SLICE_ALIGN: usize = 256;
 
 impl Buffer {
     pub fn bytes(&self) -> u64 {
         (self.len * 4) as u64
     }
 
+    /// The sub-range [start, start + len) of this buffer; `start` must be a multiple
+    /// of [`SLICE_ALIGN`].
+    pub fn slice(&self, start: usize, len: usize) -> Buffer {
+        assert!(start % SLICE_ALIGN == 0, "buffer slices start on {SLICE_ALIGN}-element boundaries");
+        assert!(start + len <= self.len, "slice past the end of a buffer");
+        Buffer { raw: self.raw.clone(), offset: self.offset + start, len }
+    }
+
     pub fn binding(&self) -> wgpu::BindingResource<'_> {
-        self.raw.as_entire_binding()
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &self.raw,
+            offset: (self.offset * 4) as u64,
+            size: std::num::NonZeroU64::new(self.bytes().max(4)),
+        })
     }
 }
 
@@ -41,7 +61,7 @@ impl Gpu {
     /// A zero-filled storage buffer of `len` elements.
     pub fn buffer(&self, label: &str, len: usize) -> Buffer {
         let raw = self.create(label, (len * 4) as u64, STORAGE);
-        Buffer { raw: Arc::new(raw), len }
+        Buffer { raw: Arc::new(raw), offset: 0, len }
     }
 
     /// A storage buffer holding `data` (f32 or u32 or any 4-byte POD).
@@ -61,14 +81,14 @@ impl Gpu {
         let mut padded = bytes.to_vec();
         padded.resize(size, 0);
         self.queue.write_buffer(&raw, 0, &padded);
-        Buffer { raw: Arc::new(raw), len: size / 4 }
+        Buffer { raw: Arc::new(raw), offset: 0, len: size / 4 }
     }
 
     /// Overwrites the start of `buf` with `data` (setup and per-epoch uploads only).
     pub fn write<T: bytemuck::Pod>(&self, buf: &Buffer, data: &[T]) {
         assert!(data.len() * std::mem::size_of::<T>() <= buf.bytes() as usize, "write past the end of a buffer");
         if !data.is_empty() {
-            self.queue.write_buffer(&buf.raw, 0, bytemuck::cast_slice(data));
+            self.queue.write_buffer(&buf.raw, (buf.offset * 4) as u64, bytemuck::cast_slice(data));
         }
     }
 
@@ -78,7 +98,7 @@ impl Gpu {
         let bytes = buf.bytes();
         let staging = self.create("readback", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(&buf.raw, 0, &staging, 0, bytes);
+        encoder.copy_buffer_to_buffer(&buf.raw, (buf.offset * 4) as u64, &staging, 0, bytes);
         self.queue.submit([encoder.finish()]);
         let slice = staging.slice(..);
         slice.map_async(wgpu::MapMode::Read, |r| r.expect("mapping a readback buffer failed"));

@@ -11,7 +11,7 @@ mod program;
 pub mod shaders;
 
 pub use adapter::{describe_adapters, AdapterSummary};
-pub use buffer::Buffer;
+pub use buffer::{Buffer, SLICE_ALIGN};
 pub use device::{Gpu, GpuCounters};
 pub use kernel::{Access, Kernel};
 pub use program::{Dispatch, Program};

@@ -57,6 +57,15 @@ impl<'g> Tape<'g> {
         self.push_value(buf, shape, true)
     }
 
+    /// A trainable value whose gradient goes to `grad` (a slice of the flat gradient
+    /// buffer, so one optimizer dispatch sees every gradient).
+    pub fn param_with_grad(&mut self, buf: Buffer, grad: Buffer, shape: &[usize]) -> Tensor {
+        assert_eq!(grad.len, shape.iter().product::<usize>(), "gradient slice does not match shape");
+        let t = self.push_value(buf, shape, true);
+        self.values[t.0].grad = Some(grad);
+        t
+    }
+
     /// Allocates an op's output. It needs a gradient when any input does.
     pub fn output(&mut self, label: &str, shape: &[usize], inputs: &[Tensor]) -> Tensor {
         let requires_grad = inputs.iter().any(|t| self.values[t.0].requires_grad);
