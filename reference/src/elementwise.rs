@@ -25,12 +25,17 @@ pub fn relu(x: &[f64]) -> Vec<f64> {
 /// x, dy [n] → dx [n].
 pub fn relu_backward(x: &[f64], dy: &[f64]) -> Vec<f64> {
     assert_eq!(x.len(), dy.len(), "relu_backward: lengths differ");
-    x.iter().zip(dy).map(|(&x, &g)| if x > 0.0 { g } else { 0.0 }).collect()
+    x.iter()
+        .zip(dy)
+        .map(|(&x, &g)| if x > 0.0 { g } else { 0.0 })
+        .collect()
 }
 
 /// Exact (erf) GELU, PyTorch's default: 0.5·x·(1 + erf(x/√2)); x [n] → [n].
 pub fn gelu(x: &[f64]) -> Vec<f64> {
-    x.iter().map(|&x| 0.5 * x * (1.0 + erf(x / 2f64.sqrt()))).collect()
+    x.iter()
+        .map(|&x| 0.5 * x * (1.0 + erf(x / 2f64.sqrt())))
+        .collect()
 }
 
 /// Backward of [`gelu`]: gelu'(x) = Φ(x) + x·φ(x) with Φ the normal CDF, φ its density.
@@ -58,7 +63,11 @@ pub fn erf(x: f64) -> f64 {
         return f64::NAN;
     }
     let a = x.abs();
-    let magnitude = if a < 2.0 { erf_series(a) } else { 1.0 - erfc_continued_fraction(a) };
+    let magnitude = if a < 2.0 {
+        erf_series(a)
+    } else {
+        1.0 - erfc_continued_fraction(a)
+    };
     magnitude.copysign(x)
 }
 
@@ -87,6 +96,8 @@ fn erfc_continued_fraction(a: f64) -> f64 {
 }
 
 #[cfg(test)]
+// Expected values are kept to the digits mpmath printed, beyond f64, so they can be checked.
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
     use crate::finite_diff::central_diff_grad;
@@ -113,7 +124,11 @@ mod tests {
         ];
         for (x, want) in known {
             // Tolerance 1e-15 absolute: a few ulps of erf near 1.
-            assert!((erf(x) - want).abs() <= 1e-15, "erf({x}) = {} vs {want}", erf(x));
+            assert!(
+                (erf(x) - want).abs() <= 1e-15,
+                "erf({x}) = {} vs {want}",
+                erf(x)
+            );
         }
         assert_eq!(erf(0.0), 0.0);
         assert!(erf(f64::NAN).is_nan());
@@ -124,7 +139,10 @@ mod tests {
         // 1 − erf(3) = erfc(3) = 2.2090496998585441373e-5 (mpmath): the continued fraction must
         // keep it to ~1e-11 relative, far better than a series for erf would.
         let tail = 1.0 - erf(3.0);
-        assert!((tail / 2.2090496998585441373e-5 - 1.0).abs() < 1e-10, "{tail}");
+        assert!(
+            (tail / 2.2090496998585441373e-5 - 1.0).abs() < 1e-10,
+            "{tail}"
+        );
     }
 
     #[test]
@@ -134,7 +152,10 @@ mod tests {
             let numeric = central_diff_grad(|v| erf(v[0]), &[x], 1e-6)[0];
             let exact = 2.0 / PI.sqrt() * (-x * x).exp();
             // Tolerance 1e-9: central-difference error for h = 1e-6 is ~1e-10 here.
-            assert!((numeric - exact).abs() < 1e-9, "x={x}: {numeric} vs {exact}");
+            assert!(
+                (numeric - exact).abs() < 1e-9,
+                "x={x}: {numeric} vs {exact}"
+            );
         }
     }
 
@@ -143,7 +164,10 @@ mod tests {
         assert_eq!(add(&[1.0, -2.0], &[0.5, 2.0]), vec![1.5, 0.0]);
         assert_eq!(scale(&[1.0, -2.0], -3.0), vec![-3.0, 6.0]);
         assert_eq!(relu(&[-1.0, 0.0, 2.5]), vec![0.0, 0.0, 2.5]);
-        assert_eq!(relu_backward(&[-1.0, 0.0, 2.5], &[7.0, 7.0, 7.0]), vec![0.0, 0.0, 7.0]);
+        assert_eq!(
+            relu_backward(&[-1.0, 0.0, 2.5], &[7.0, 7.0, 7.0]),
+            vec![0.0, 0.0, 7.0]
+        );
     }
 
     #[test]
@@ -151,14 +175,24 @@ mod tests {
         // gelu(1) = 0.5·(1 + erf(1/√2)) = 0.84134474606854294859 (normal CDF at 1, mpmath);
         // gelu(−1) = gelu(1) − 1 since Φ(−1) = 1 − Φ(1).
         let y = gelu(&[1.0, -1.0, 0.0]);
-        assert_all_close("gelu", &y, &[0.84134474606854294859, 0.84134474606854294859 - 1.0, 0.0], 1e-15);
+        assert_all_close(
+            "gelu",
+            &y,
+            &[0.84134474606854294859, 0.84134474606854294859 - 1.0, 0.0],
+            1e-15,
+        );
     }
 
     #[test]
     fn relu_and_gelu_backward_match_finite_differences() {
         let mut rng = Rng::new(3);
         // Scale inputs to [-3, 3) and keep them away from ReLU's kink, where differences fail.
-        let x: Vec<f64> = rng.vec(40).iter().map(|v| 3.0 * v).filter(|v| v.abs() > 1e-3).collect();
+        let x: Vec<f64> = rng
+            .vec(40)
+            .iter()
+            .map(|v| 3.0 * v)
+            .filter(|v| v.abs() > 1e-3)
+            .collect();
         let r = rng.vec(x.len());
         let h = 1e-6;
         // Tolerance 1e-8·scale: piecewise-linear / smooth functions, error ≈ 1e-10.

@@ -72,5 +72,8 @@ pub fn assert_grad_close(what: &str, analytic: &[f64], numeric: &[f64], rel_tol:
 pub fn assert_all_close(what: &str, a: &[f64], b: &[f64], tol: f64) {
     assert_eq!(a.len(), b.len(), "{what}: length");
     let diff = max_abs_diff(a, b);
-    assert!(diff <= tol, "{what}: max abs diff {diff:e} > {tol:e}\n  got  {a:?}\n  want {b:?}");
+    assert!(
+        diff <= tol,
+        "{what}: max abs diff {diff:e} > {tol:e}\n  got  {a:?}\n  want {b:?}"
+    );
 }
