@@ -98,6 +98,7 @@ fn xent_row(wid: vec3<u32>, groups: vec3<u32>, lid: u32, stable: bool) {
     let valid_count = valid_rows[run];
     let is_valid = row % params.rows < valid_count;
     let base = row * params.classes;
+    // Padding rows may hold any target; the clamp keeps their reads in bounds.
     let label = min(targets[row], params.classes - 1u);
 
     let best = row_max(base, lid);
