@@ -7,6 +7,7 @@ use grokgpu::nn::optimizer::{Hyperparams, Optimizer, OptimizerKind};
 use grokgpu::nn::FlatLayout;
 use grokgpu_kernels_tests::{assert_close, gpu, rel_error, to_f32, Rng};
 use grokgpu_reference::optim;
+use std::sync::RwLock;
 
 const STEPS: u32 = 5;
 
@@ -103,9 +104,15 @@ fn compare(kind: OptimizerKind, g: &GpuSide, want: &State, what: &str) -> f64 {
 
 const KINDS: [OptimizerKind; 3] = [OptimizerKind::AdamW, OptimizerKind::Adam, OptimizerKind::Sgd];
 
+/// The device's counters are shared by the tests of this file, which run in parallel:
+/// the test that reads them takes this lock exclusively, every other test shares it (a
+/// failed test poisons it; the others still run).
+static COUNTERS: RwLock<()> = RwLock::new(());
+
 /// Fresh gradients every step, as training produces them.
 #[test]
 fn steps_match_reference_optimizers() {
+    let _counters = COUNTERS.read().unwrap_or_else(|e| e.into_inner());
     let layout = layout();
     for kind in KINDS {
         let mut rng = Rng::new(31);
@@ -135,6 +142,7 @@ fn steps_match_reference_optimizers() {
 /// needs no host work and creates nothing.
 #[test]
 fn replayed_steps_need_no_host_work() {
+    let _counters = COUNTERS.write().unwrap_or_else(|e| e.into_inner());
     let layout = layout();
     for kind in KINDS {
         let mut rng = Rng::new(32);
@@ -160,6 +168,7 @@ fn replayed_steps_need_no_host_work() {
 /// Padding between blocks is never written.
 #[test]
 fn padding_is_never_touched() {
+    let _counters = COUNTERS.read().unwrap_or_else(|e| e.into_inner());
     let layout = layout();
     let theta = flat(&layout, &mut Rng::new(33), 1.0);
     let g = gpu_side(OptimizerKind::AdamW, &layout, &theta);
@@ -176,6 +185,7 @@ fn padding_is_never_touched() {
 /// and running 2 more gives bit-for-bit the uninterrupted 5 steps.
 #[test]
 fn resumed_run_equals_uninterrupted_run() {
+    let _counters = COUNTERS.read().unwrap_or_else(|e| e.into_inner());
     let layout = layout();
     for kind in KINDS {
         let mut rng = Rng::new(34);
@@ -211,6 +221,7 @@ fn resumed_run_equals_uninterrupted_run() {
 /// its own warmup and bias corrections.
 #[test]
 fn runs_keep_separate_step_counts() {
+    let _counters = COUNTERS.read().unwrap_or_else(|e| e.into_inner());
     let layout = layout();
     let kind = OptimizerKind::AdamW;
     let mut rng = Rng::new(35);
