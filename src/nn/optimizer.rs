@@ -105,6 +105,7 @@ const ADAM_BINDINGS: &[Access] = &[
 ];
 const ADAMW_UPDATE: Kernel = kernel("adamw_update", ADAM_BINDINGS);
 const ADAM_UPDATE: Kernel = kernel("adam_update", ADAM_BINDINGS);
+// SGD has no second moment: the same bindings without the last.
 const SGD_UPDATE: Kernel = kernel("sgd_update", ADAM_BINDINGS.split_at(7).0);
 
 /// An optimizer bound to one flat parameter buffer and its gradient buffer.
