@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod gpu;
+pub mod nn;
 pub mod tensor;
 
 pub use error::{Error, Result};

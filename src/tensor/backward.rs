@@ -12,5 +12,7 @@ pub(crate) fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispa
         Op::AddScaled { .. } | Op::Scale { .. } | Op::Relu | Op::Gelu => {
             ops::elementwise::backward(tape, node, dout)
         }
+        Op::CrossEntropy { .. } | Op::LossMetrics => ops::cross_entropy::backward(tape, node, dout),
+        Op::Attention { .. } => ops::attention::backward(tape, node, dout),
     }
 }

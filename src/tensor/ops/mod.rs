@@ -1,6 +1,8 @@
 //! Every op, one family per file, forward beside backward. `Op` names them all; the
 //! gradient rules are dispatched from `tensor::backward`.
 
+pub mod attention;
+pub mod cross_entropy;
 pub mod elementwise;
 
 /// A recorded op with the static facts its backward needs.
@@ -12,4 +14,10 @@ pub enum Op {
     Scale { alpha: f32 },
     Relu,
     Gelu,
+    /// Fused loss over logits [R, N, C]; its forward writes dlogits.
+    CrossEntropy { kind: cross_entropy::LossKind },
+    /// Per-run mean loss and accuracy [R, 2] from a `CrossEntropy`'s rows.
+    LossMetrics,
+    /// Fused causal self-attention over qkv [R, N, T, 3d].
+    Attention { heads: usize },
 }
