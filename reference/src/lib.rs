@@ -2,6 +2,7 @@
 
 pub mod elementwise;
 pub mod finite_diff;
+pub mod matmul;
 
 #[cfg(test)]
 mod test_util;

@@ -12,5 +12,7 @@ pub(crate) fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispa
         Op::AddScaled { .. } | Op::Scale { .. } | Op::Relu | Op::Gelu => {
             ops::elementwise::backward(tape, node, dout)
         }
+        Op::Matmul { .. } => ops::matmul::backward(tape, node, dout),
+        Op::Linear { .. } => ops::linear::backward(tape, node, dout),
     }
 }

@@ -2,6 +2,8 @@
 //! gradient rules are dispatched from `tensor::backward`.
 
 pub mod elementwise;
+pub mod linear;
+pub mod matmul;
 
 /// A recorded op with the static facts its backward needs.
 #[derive(Clone, Debug)]
@@ -12,4 +14,8 @@ pub enum Op {
     Scale { alpha: f32 },
     Relu,
     Gelu,
+    /// op(A)·op(B), see `matmul`
+    Matmul { variant: matmul::Variant },
+    /// act(x·Wᵀ + b) + residual; inputs x, W, then b and residual when present
+    Linear { act: matmul::Activation, bias: bool, residual: bool },
 }
