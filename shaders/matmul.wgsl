@@ -71,10 +71,14 @@ override WG_SIZE: u32 = (BN / 4u) * (BM / TM);
 @group(0) @binding(7) var<storage, read_write> pre: array<f32>;
 @group(0) @binding(8) var<storage, read_write> row_sums: array<f32>;
 
-// a_tile[kk * BM + i] = op(A)[row0 + i, k0 + kk]
-var<workgroup> a_tile: array<f32, BM * BK>;
-// b_tile[kk * BN / 4 + j][c] = op(B)[k0 + kk, col0 + 4 j + c]
-var<workgroup> b_tile: array<vec4<f32>, BK * BN / 4u>;
+// Staged rows are padded, A's by one element and B's by one vec4, so that the loads'
+// transposing stores (consecutive invocations, consecutive kk) spread over memory banks.
+override A_STRIDE: u32 = BM + 1u;
+override B_STRIDE: u32 = BN / 4u + 1u;
+// a_tile[kk * A_STRIDE + i] = op(A)[row0 + i, k0 + kk]
+var<workgroup> a_tile: array<f32, BK * (BM + 1u)>;
+// b_tile[kk * B_STRIDE + j][c] = op(B)[k0 + kk, col0 + 4 j + c]
+var<workgroup> b_tile: array<vec4<f32>, BK * (BN / 4u + 1u)>;
 
 // ---- activations (a copy of elementwise.wgsl's accurate gelu; WGSL has no includes) ----
 
@@ -156,7 +160,7 @@ fn load_a_scalar(z: u32, row0: u32, k0: u32, li: u32) {
                 v = gated(v, gate[at]);
             }
         }
-        a_tile[kk * BM + i] = v;
+        a_tile[kk * A_STRIDE + i] = v;
     }
 }
 
@@ -182,7 +186,7 @@ fn load_a_vec4(z: u32, row0: u32, k0: u32, li: u32) {
             }
         }
         for (var q = 0u; q < 4u; q++) {
-            a_tile[(kk + q * step.y) * BM + i + q * step.x] = v[q];
+            a_tile[(kk + q * step.y) * A_STRIDE + i + q * step.x] = v[q];
         }
     }
 }
@@ -199,7 +203,7 @@ fn load_b_scalar(z: u32, col0: u32, k0: u32, li: u32) {
         if (col0 + j < params.n && k0 + kk < params.k) {
             v = b[b_offset(z, k0 + kk, col0 + j)];
         }
-        b_tile[kk * (BN / 4u) + j / 4u][j % 4u] = v;
+        b_tile[kk * B_STRIDE + j / 4u][j % 4u] = v;
     }
 }
 
@@ -213,7 +217,7 @@ fn load_b_vec4(z: u32, col0: u32, k0: u32, li: u32) {
                 v = b4[b_offset(z, k0 + kk, col0 + j) / 4u];
             }
             for (var q = 0u; q < 4u; q++) {
-                b_tile[(kk + q) * (BN / 4u) + j / 4u][j % 4u] = v[q];
+                b_tile[(kk + q) * B_STRIDE + j / 4u][j % 4u] = v[q];
             }
         } else {
             let j4 = e % (BN / 4u);
@@ -222,7 +226,7 @@ fn load_b_vec4(z: u32, col0: u32, k0: u32, li: u32) {
             if (col0 + 4u * j4 < params.n && k0 + kk < params.k) {
                 v = b4[b_offset(z, k0 + kk, col0 + 4u * j4) / 4u];
             }
-            b_tile[kk * (BN / 4u) + j4] = v;
+            b_tile[kk * B_STRIDE + j4] = v;
         }
     }
 }
@@ -237,9 +241,9 @@ fn multiply_tile(
     sum_rows: bool,
 ) {
     for (var kk = 0u; kk < BK; kk++) {
-        let bv = b_tile[kk * (BN / 4u) + lid.x];
+        let bv = b_tile[kk * B_STRIDE + lid.x];
         for (var i = 0u; i < TM; i++) {
-            let av = a_tile[kk * BM + lid.y * TM + i];
+            let av = a_tile[kk * A_STRIDE + lid.y * TM + i];
             (*acc)[i] = fma(vec4<f32>(av), bv, (*acc)[i]);
             if (ROW_SUMS && sum_rows) {
                 (*sums)[i] += av;

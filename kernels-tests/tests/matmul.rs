@@ -315,7 +315,8 @@ fn upload_param(tape: &mut Tape, v: &[f64], shape: &[usize]) -> grokgpu::tensor:
 fn linear_forward_and_backward() {
     let mut rng = Rng::new(5);
     let mut worst: f64 = 0.0;
-    let dims_list = [[3, 97, 113, 130], [1, 1, 3, 5], [2, 130, 64, 97]];
+    // [R, rows, in, out]; the last two read dy as vec4s (through the gate) in backward.
+    let dims_list = [[3, 97, 113, 130], [1, 1, 3, 5], [2, 130, 97, 64], [2, 64, 96, 128]];
     for dims in dims_list {
         let [runs, rows, in_dim, out_dim] = dims;
         for act in [Activation::None, Activation::Relu, Activation::Gelu] {
@@ -413,4 +414,26 @@ fn linear_backward_is_deterministic() {
         [tx, tw, tb].iter().map(|&t| gpu().read_f32(tape.grad(t).unwrap())).collect()
     };
     assert_eq!(grads(&tape), grads(&tape));
+}
+
+/// Throughput of each layout at 256×256×256 (`cargo test --release --test matmul --
+/// --ignored --nocapture`); a quick check, not a tuning benchmark.
+#[test]
+#[ignore]
+fn throughput_256() {
+    let (m, k, n, reps) = (256, 256, 256, 20);
+    let mut rng = Rng::new(9);
+    for v in VARIANTS {
+        let (a, b) = operands(&mut rng, v, 1, [m, k, n]);
+        let (ga, gb, c) = (upload(&a), upload(&b), gpu().buffer("c", m * n));
+        let mut p = Program::new();
+        p.push(Gemm::new(v, [1, m, n, k], &ga, &gb, &c).dispatch(gpu()));
+        gpu().run(&p);
+        let start = std::time::Instant::now();
+        gpu().replay(&p, reps);
+        gpu().wait();
+        let seconds = start.elapsed().as_secs_f64() / reps as f64;
+        let gflops = 2.0 * (m * n * k) as f64 / seconds / 1e9;
+        eprintln!("{v:?} {m}x{k}x{n} on {}: {:.3} ms, {gflops:.2} GFLOP/s", gpu().adapter_name(), seconds * 1e3);
+    }
 }

@@ -59,17 +59,17 @@ pub fn linear(
         ..Gemm::new(Variant::ABt, [runs, rows, out_dim, in_dim], tape.buf(x), tape.buf(w), tape.buf(y))
     }
     .dispatch(tape.gpu);
-    let op = Op::Linear { act, bias: bias.is_some(), residual: residual.is_some() };
+    let op = Op::Linear { act, has_bias: bias.is_some(), has_residual: residual.is_some() };
     tape.record(op, &inputs, y, pre.into_iter().collect(), vec![d]);
     y
 }
 
 /// dx, dW, db and d(residual) of a recorded `linear`, in that order.
 pub fn backward(tape: &mut Tape, node: &Node, dy: &Buffer) -> Vec<Dispatch> {
-    let Op::Linear { act, bias, residual } = node.op else { unreachable!("linear::backward got {:?}", node.op) };
+    let Op::Linear { act, has_bias, has_residual } = node.op else { unreachable!("linear::backward got {:?}", node.op) };
     let (x, w) = (node.inputs[0], node.inputs[1]);
-    let bias = bias.then(|| node.inputs[2]);
-    let residual = residual.then(|| node.inputs[node.inputs.len() - 1]);
+    let bias = has_bias.then(|| node.inputs[2]);
+    let residual = has_residual.then(|| node.inputs[node.inputs.len() - 1]);
     let (runs, rows, in_dim, out_dim) = dims(tape, x, w);
     let (xbuf, wbuf) = (tape.buf(x).clone(), tape.buf(w).clone());
     // act' is evaluated at the saved pre-activation, or for relu at y (same sign).

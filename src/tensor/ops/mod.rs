@@ -17,5 +17,5 @@ pub enum Op {
     /// op(A)·op(B), see `matmul`
     Matmul { variant: matmul::Variant },
     /// act(x·Wᵀ + b) + residual; inputs x, W, then b and residual when present
-    Linear { act: matmul::Activation, bias: bool, residual: bool },
+    Linear { act: matmul::Activation, has_bias: bool, has_residual: bool },
 }
