@@ -88,10 +88,11 @@ impl Tile {
 const ENOUGH_WORKGROUPS: usize = 256;
 
 /// The tile for a batch of m×k·k×n products: the largest one that still yields enough
-/// workgroups to fill a large GPU, else the one yielding the most work per workgroup
-/// among those that do not waste most of a tile on padding. The models' [R, 2048, 128]·
-/// [128, 512] layers take `LARGE` from R = 1; [R, 512, 128]·[128, 512] takes `MEDIUM`
-/// at R = 1 and `LARGE` from R = 4.
+/// workgroups to fill a large GPU; when none does, `MEDIUM` if both sides of C are at
+/// least 64, else `SMALL`, which also takes every product with k or m below 16 (its
+/// shallow, short tile wastes less on padding). The models' [R, 2048, 128]·[128, 512]
+/// layers take `LARGE` from R = 1; [R, 512, 128]·[128, 512] takes `MEDIUM` at R = 1 and
+/// `LARGE` from R = 4.
 pub fn tile_for(batch: usize, m: usize, n: usize, k: usize) -> Tile {
     if k < 16 || m < 16 {
         return Tile::SMALL;
