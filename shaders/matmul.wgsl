@@ -1,1 +1,367 @@
-// placeholder
+// Batched, register-tiled matrix products C = op(A)·op(B) in three row-major layouts:
+//   A·B   (A [m, k], B [k, n])     TRANSPOSE_A = false, TRANSPOSE_B = false
+//   Aᵀ·B  (A [k, m], B [k, n])     TRANSPOSE_A = true
+//   A·Bᵀ  (A [m, k], B [n, k])     TRANSPOSE_B = true
+// so a backward pass never needs a transpose kernel. The grid is (n-tiles, m-tiles, batch);
+// batch z is the run axis (possibly folded with other leading axes), and each operand has
+// its own batch stride (0 broadcasts one matrix to every batch entry).
+//
+// A workgroup computes a BM×BN tile of C, each invocation a TM×4 block of it held in
+// registers; A and B tiles of depth BK are staged in workgroup memory. Every output sums
+// its k products in increasing k order, so results are deterministic.
+//
+// Options around the product:
+// - prologue gate on A (A_GATE): op(A) is replaced by A ⊙ act'(G), G a tensor laid out
+//   like A; this is how a linear layer's backward folds the activation's derivative in.
+// - row sums (ROW_SUMS): also writes Σ_l op(A)[i, l] (after the gate) for each output
+//   row i; with A = dY in the Aᵀ·B layout these are a linear layer's bias gradient.
+// - epilogue, in order: + bias[z, col], save the pre-activation, activation, + residual
+//   (laid out like C), and `accumulate` (C += result instead of C = result).
+//
+// Four entry points differ only in how A and B are read from memory: `a4`/`b4` read
+// vec4s and need that operand's contiguous dimension and batch stride to be multiples of
+// 4; `a1`/`b1` read scalars and work for any size.
+
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    a_batch_stride: u32,
+    b_batch_stride: u32,
+    bias_batch_stride: u32,
+    act: u32,
+    flags: u32,
+}
+
+const FLAG_BIAS: u32 = 1u;
+const FLAG_RESIDUAL: u32 = 2u;
+const FLAG_ACCUMULATE: u32 = 4u;
+const FLAG_SAVE_PRE: u32 = 8u;
+const FLAG_ACCUMULATE_ROW_SUMS: u32 = 16u;
+
+const ACT_NONE: u32 = 0u;
+const ACT_RELU: u32 = 1u;
+const ACT_GELU: u32 = 2u;
+
+override TRANSPOSE_A: bool = false;
+override TRANSPOSE_B: bool = false;
+// ACT_NONE, ACT_RELU (A ⊙ [G > 0]) or ACT_GELU (A ⊙ gelu'(G)).
+override A_GATE: u32 = 0u;
+override ROW_SUMS: bool = false;
+// Tile shape. BN is a multiple of 4 (each invocation owns 4 adjacent columns), BM a
+// multiple of TM, BK and BM multiples of 4 (vec4 loads along either dimension), TM ≤ TM_MAX.
+override BM: u32 = 64u;
+override BN: u32 = 64u;
+override BK: u32 = 16u;
+override TM: u32 = 4u;
+
+const TM_MAX: u32 = 8u;
+override WG_SIZE: u32 = (BN / 4u) * (BM / TM);
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> gate: array<f32>;
+@group(0) @binding(3) var<storage, read> gate4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(5) var<storage, read> residual: array<f32>;
+@group(0) @binding(6) var<storage, read_write> c: array<f32>;
+@group(0) @binding(7) var<storage, read_write> pre: array<f32>;
+@group(0) @binding(8) var<storage, read_write> row_sums: array<f32>;
+
+// Staged rows are padded, A's by one element and B's by one vec4, so that the loads'
+// transposing stores (consecutive invocations, consecutive kk) spread over memory banks.
+override A_STRIDE: u32 = BM + 1u;
+override B_STRIDE: u32 = BN / 4u + 1u;
+// a_tile[kk * A_STRIDE + i] = op(A)[row0 + i, k0 + kk]
+var<workgroup> a_tile: array<f32, BK * (BM + 1u)>;
+// b_tile[kk * B_STRIDE + j][c] = op(B)[k0 + kk, col0 + 4 j + c]
+var<workgroup> b_tile: array<vec4<f32>, BK * (BN / 4u + 1u)>;
+
+// ---- activations (a copy of elementwise.wgsl's accurate gelu; WGSL has no includes) ----
+
+fn exp_neg_square(z: f32) -> f32 {
+    let zh = floor(z * 256.0) / 256.0;
+    return exp(-zh * zh) * exp(-(z - zh) * (z + zh));
+}
+
+fn erfc_nonneg(z: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+        + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+    return t * exp_neg_square(z) * exp(poly);
+}
+
+fn normal_cdf(x: f32) -> f32 {
+    let half_erfc = 0.5 * erfc_nonneg(abs(x) * 0.70710678118654752);
+    return select(1.0 - half_erfc, half_erfc, x < 0.0);
+}
+
+fn gelu(x: f32) -> f32 {
+    return x * normal_cdf(x);
+}
+
+fn gelu_grad(x: f32) -> f32 {
+    let pdf = 0.39894228040143268 * exp_neg_square(abs(x) * 0.70710678118654752);
+    return normal_cdf(x) + x * pdf;
+}
+
+fn activate(x: f32, act: u32) -> f32 {
+    switch act {
+        case ACT_RELU: { return max(x, 0.0); }
+        case ACT_GELU: { return gelu(x); }
+        default: { return x; }
+    }
+}
+
+// v ⊙ act'(g), the gradient through an activation whose pre-activation is g.
+fn gated(v: f32, g: f32) -> f32 {
+    switch A_GATE {
+        case ACT_RELU: { return select(0.0, v, g > 0.0); }
+        case ACT_GELU: { return v * gelu_grad(g); }
+        default: { return v; }
+    }
+}
+
+// ---- tile loads: out-of-range elements are zero, so partial tiles need no other care ----
+
+// Element offset of op(A)[row, kg] in batch z.
+fn a_offset(z: u32, row: u32, kg: u32) -> u32 {
+    if (TRANSPOSE_A) {
+        return z * params.a_batch_stride + kg * params.m + row;
+    }
+    return z * params.a_batch_stride + row * params.k + kg;
+}
+
+// Element offset of op(B)[kg, col] in batch z.
+fn b_offset(z: u32, kg: u32, col: u32) -> u32 {
+    if (TRANSPOSE_B) {
+        return z * params.b_batch_stride + col * params.k + kg;
+    }
+    return z * params.b_batch_stride + kg * params.n + col;
+}
+
+fn load_a_scalar(z: u32, row0: u32, k0: u32, li: u32) {
+    for (var e = li; e < BM * BK; e += WG_SIZE) {
+        // Consecutive invocations walk A's contiguous dimension.
+        var i = e / BK;
+        var kk = e % BK;
+        if (TRANSPOSE_A) {
+            i = e % BM;
+            kk = e / BM;
+        }
+        var v = 0.0;
+        if (row0 + i < params.m && k0 + kk < params.k) {
+            let at = a_offset(z, row0 + i, k0 + kk);
+            v = a[at];
+            if (A_GATE != ACT_NONE) {
+                v = gated(v, gate[at]);
+            }
+        }
+        a_tile[kk * A_STRIDE + i] = v;
+    }
+}
+
+fn load_a_vec4(z: u32, row0: u32, k0: u32, li: u32) {
+    for (var e = li; e < BM * BK / 4u; e += WG_SIZE) {
+        // The quad runs along A's contiguous dimension: k normally, m when transposed.
+        var i = e / (BK / 4u);
+        var kk = 4u * (e % (BK / 4u));
+        var step = vec2<u32>(0u, 1u);
+        if (TRANSPOSE_A) {
+            i = 4u * (e % (BM / 4u));
+            kk = e / (BM / 4u);
+            step = vec2<u32>(1u, 0u);
+        }
+        // Both sizes along the quad are multiples of 4, so its first element decides.
+        var v = vec4<f32>(0.0);
+        if (row0 + i < params.m && k0 + kk < params.k) {
+            let at = a_offset(z, row0 + i, k0 + kk) / 4u;
+            v = a4[at];
+            if (A_GATE != ACT_NONE) {
+                let g = gate4[at];
+                v = vec4<f32>(gated(v.x, g.x), gated(v.y, g.y), gated(v.z, g.z), gated(v.w, g.w));
+            }
+        }
+        for (var q = 0u; q < 4u; q++) {
+            a_tile[(kk + q * step.y) * A_STRIDE + i + q * step.x] = v[q];
+        }
+    }
+}
+
+fn load_b_scalar(z: u32, col0: u32, k0: u32, li: u32) {
+    for (var e = li; e < BK * BN; e += WG_SIZE) {
+        var j = e % BN;
+        var kk = e / BN;
+        if (TRANSPOSE_B) {
+            j = e / BK;
+            kk = e % BK;
+        }
+        var v = 0.0;
+        if (col0 + j < params.n && k0 + kk < params.k) {
+            v = b[b_offset(z, k0 + kk, col0 + j)];
+        }
+        b_tile[kk * B_STRIDE + j / 4u][j % 4u] = v;
+    }
+}
+
+fn load_b_vec4(z: u32, col0: u32, k0: u32, li: u32) {
+    for (var e = li; e < BK * BN / 4u; e += WG_SIZE) {
+        if (TRANSPOSE_B) {
+            let j = e / (BK / 4u);
+            let kk = 4u * (e % (BK / 4u));
+            var v = vec4<f32>(0.0);
+            if (col0 + j < params.n && k0 + kk < params.k) {
+                v = b4[b_offset(z, k0 + kk, col0 + j) / 4u];
+            }
+            for (var q = 0u; q < 4u; q++) {
+                b_tile[(kk + q) * B_STRIDE + j / 4u][j % 4u] = v[q];
+            }
+        } else {
+            let j4 = e % (BN / 4u);
+            let kk = e / (BN / 4u);
+            var v = vec4<f32>(0.0);
+            if (col0 + 4u * j4 < params.n && k0 + kk < params.k) {
+                v = b4[b_offset(z, k0 + kk, col0 + 4u * j4) / 4u];
+            }
+            b_tile[kk * B_STRIDE + j4] = v;
+        }
+    }
+}
+
+// ---- the product and the epilogue ----
+
+// acc[i] += Σ_kk a_tile[kk, row i] · b_tile[kk, my 4 columns] over the staged depth.
+fn multiply_tile(
+    lid: vec3<u32>,
+    acc: ptr<function, array<vec4<f32>, TM_MAX>>,
+    sums: ptr<function, array<f32, TM_MAX>>,
+    sum_rows: bool,
+) {
+    for (var kk = 0u; kk < BK; kk++) {
+        let bv = b_tile[kk * B_STRIDE + lid.x];
+        for (var i = 0u; i < TM; i++) {
+            let av = a_tile[kk * A_STRIDE + lid.y * TM + i];
+            (*acc)[i] = fma(vec4<f32>(av), bv, (*acc)[i]);
+            if (ROW_SUMS && sum_rows) {
+                (*sums)[i] += av;
+            }
+        }
+    }
+}
+
+fn store(at: u32, v: f32, accumulate: bool) {
+    if (accumulate) {
+        c[at] = c[at] + v;
+    } else {
+        c[at] = v;
+    }
+}
+
+fn store_tile(
+    wg: vec3<u32>,
+    lid: vec3<u32>,
+    acc: ptr<function, array<vec4<f32>, TM_MAX>>,
+    sums: ptr<function, array<f32, TM_MAX>>,
+    sum_rows: bool,
+) {
+    let flags = params.flags;
+    let z = wg.z;
+    for (var i = 0u; i < TM; i++) {
+        let row = wg.y * BM + lid.y * TM + i;
+        if (row >= params.m) {
+            break;
+        }
+        if (ROW_SUMS && sum_rows) {
+            let at = z * params.m + row;
+            if ((flags & FLAG_ACCUMULATE_ROW_SUMS) != 0u) {
+                row_sums[at] = row_sums[at] + (*sums)[i];
+            } else {
+                row_sums[at] = (*sums)[i];
+            }
+        }
+        for (var q = 0u; q < 4u; q++) {
+            let col = wg.x * BN + 4u * lid.x + q;
+            if (col >= params.n) {
+                break;
+            }
+            let at = (z * params.m + row) * params.n + col;
+            var v = (*acc)[i][q];
+            if ((flags & FLAG_BIAS) != 0u) {
+                v += bias[z * params.bias_batch_stride + col];
+            }
+            if ((flags & FLAG_SAVE_PRE) != 0u) {
+                pre[at] = v;
+            }
+            v = activate(v, params.act);
+            if ((flags & FLAG_RESIDUAL) != 0u) {
+                v += residual[at];
+            }
+            store(at, v, (flags & FLAG_ACCUMULATE) != 0u);
+        }
+    }
+}
+
+// ---- entry points: one per (A read width, B read width); the bodies are identical ----
+
+@compute @workgroup_size(BN / 4u, BM / TM)
+fn matmul_a1_b1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    var acc: array<vec4<f32>, TM_MAX>;
+    var sums: array<f32, TM_MAX>;
+    let sum_rows = wg.x == 0u && lid.x == 0u;
+    for (var k0 = 0u; k0 < params.k; k0 += BK) {
+        load_a_scalar(wg.z, wg.y * BM, k0, li);
+        load_b_scalar(wg.z, wg.x * BN, k0, li);
+        workgroupBarrier();
+        multiply_tile(lid, &acc, &sums, sum_rows);
+        workgroupBarrier();
+    }
+    store_tile(wg, lid, &acc, &sums, sum_rows);
+}
+
+@compute @workgroup_size(BN / 4u, BM / TM)
+fn matmul_a4_b1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    var acc: array<vec4<f32>, TM_MAX>;
+    var sums: array<f32, TM_MAX>;
+    let sum_rows = wg.x == 0u && lid.x == 0u;
+    for (var k0 = 0u; k0 < params.k; k0 += BK) {
+        load_a_vec4(wg.z, wg.y * BM, k0, li);
+        load_b_scalar(wg.z, wg.x * BN, k0, li);
+        workgroupBarrier();
+        multiply_tile(lid, &acc, &sums, sum_rows);
+        workgroupBarrier();
+    }
+    store_tile(wg, lid, &acc, &sums, sum_rows);
+}
+
+@compute @workgroup_size(BN / 4u, BM / TM)
+fn matmul_a1_b4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    var acc: array<vec4<f32>, TM_MAX>;
+    var sums: array<f32, TM_MAX>;
+    let sum_rows = wg.x == 0u && lid.x == 0u;
+    for (var k0 = 0u; k0 < params.k; k0 += BK) {
+        load_a_scalar(wg.z, wg.y * BM, k0, li);
+        load_b_vec4(wg.z, wg.x * BN, k0, li);
+        workgroupBarrier();
+        multiply_tile(lid, &acc, &sums, sum_rows);
+        workgroupBarrier();
+    }
+    store_tile(wg, lid, &acc, &sums, sum_rows);
+}
+
+@compute @workgroup_size(BN / 4u, BM / TM)
+fn matmul_a4_b4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    var acc: array<vec4<f32>, TM_MAX>;
+    var sums: array<f32, TM_MAX>;
+    let sum_rows = wg.x == 0u && lid.x == 0u;
+    for (var k0 = 0u; k0 < params.k; k0 += BK) {
+        load_a_vec4(wg.z, wg.y * BM, k0, li);
+        load_b_vec4(wg.z, wg.x * BN, k0, li);
+        workgroupBarrier();
+        multiply_tile(lid, &acc, &sums, sum_rows);
+        workgroupBarrier();
+    }
+    store_tile(wg, lid, &acc, &sums, sum_rows);
+}

@@ -14,5 +14,7 @@ pub(crate) fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispa
         }
         Op::CrossEntropy { .. } | Op::LossMetrics => ops::cross_entropy::backward(tape, node, dout),
         Op::Attention { .. } => ops::attention::backward(tape, node, dout),
+        Op::Matmul { .. } => ops::matmul::backward(tape, node, dout),
+        Op::Linear { .. } => ops::linear::backward(tape, node, dout),
     }
 }

@@ -4,6 +4,8 @@
 pub mod attention;
 pub mod cross_entropy;
 pub mod elementwise;
+pub mod linear;
+pub mod matmul;
 
 /// A recorded op with the static facts its backward needs.
 #[derive(Clone, Debug)]
@@ -20,4 +22,8 @@ pub enum Op {
     LossMetrics,
     /// Fused causal self-attention over qkv [R, N, T, 3d].
     Attention { heads: usize },
+    /// op(A)·op(B), see `matmul`
+    Matmul { variant: matmul::Variant },
+    /// act(x·Wᵀ + b) + residual; inputs x, W, then b and residual when present
+    Linear { act: matmul::Activation, has_bias: bool, has_residual: bool },
 }

@@ -1,0 +1,355 @@
+//! Batched matrix products: the register-tiled kernel launcher ([`Gemm`]), its tile
+//! choice ([`tile_for`]), and the `matmul` op with its backward.
+//!
+//! The kernel offers the three layouts A·B, Aᵀ·B and A·Bᵀ, so each gradient of a product
+//! is another product in one of them and no transpose is ever materialized:
+//!
+//! | forward   | dA        | dB        |
+//! |-----------|-----------|-----------|
+//! | C = A·B   | dC·Bᵀ     | Aᵀ·dC     |
+//! | C = Aᵀ·B  | B·dCᵀ     | A·dC      |
+//! | C = A·Bᵀ  | dC·B      | dCᵀ·A     |
+
+use crate::gpu::{shaders, Access, Buffer, Dispatch, Gpu, Kernel};
+use crate::tensor::{Node, Op, Tape, Tensor};
+
+/// Which operand is read transposed. Matrices are row-major.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// C = A·B: A [m, k], B [k, n].
+    AB,
+    /// C = Aᵀ·B: A [k, m], B [k, n].
+    AtB,
+    /// C = A·Bᵀ: A [m, k], B [n, k].
+    ABt,
+}
+
+impl Variant {
+    fn transposes(self) -> (bool, bool) {
+        match self {
+            Variant::AB => (false, false),
+            Variant::AtB => (true, false),
+            Variant::ABt => (false, true),
+        }
+    }
+
+    /// (rows, cols) of A and of B as stored, for a product of shape m×k·k×n.
+    pub fn operand_shapes(self, m: usize, k: usize, n: usize) -> ([usize; 2], [usize; 2]) {
+        match self {
+            Variant::AB => ([m, k], [k, n]),
+            Variant::AtB => ([k, m], [k, n]),
+            Variant::ABt => ([m, k], [n, k]),
+        }
+    }
+}
+
+/// An activation applied in a product's epilogue, or whose derivative gates its A operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    None,
+    Relu,
+    Gelu,
+}
+
+impl Activation {
+    /// The shader's ACT_* code.
+    fn code(self) -> u32 {
+        match self {
+            Activation::None => 0,
+            Activation::Relu => 1,
+            Activation::Gelu => 2,
+        }
+    }
+}
+
+/// A workgroup's tile: BM×BN outputs, staged BK deep, TM×4 outputs per invocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tile {
+    pub bm: u32,
+    pub bn: u32,
+    pub bk: u32,
+    pub tm: u32,
+}
+
+impl Tile {
+    /// 256 invocations of 4×4: the most reuse per load, for large products.
+    pub const LARGE: Tile = Tile { bm: 64, bn: 64, bk: 16, tm: 4 };
+    /// 64 invocations of 4×4: four times the workgroups of `LARGE` on the same product.
+    pub const MEDIUM: Tile = Tile { bm: 32, bn: 32, bk: 16, tm: 4 };
+    /// 64 invocations of 2×4, shallow: thin or short products.
+    pub const SMALL: Tile = Tile { bm: 16, bn: 32, bk: 8, tm: 2 };
+
+    fn workgroups(self, batch: usize, m: usize, n: usize) -> usize {
+        batch * m.div_ceil(self.bm as usize) * n.div_ceil(self.bn as usize)
+    }
+}
+
+/// Workgroups below which a tile leaves a large GPU (100+ compute units) partly idle.
+const ENOUGH_WORKGROUPS: usize = 256;
+
+/// The tile for a batch of m×k·k×n products: the largest one that still yields enough
+/// workgroups to fill a large GPU; when none does, `MEDIUM` if both sides of C are at
+/// least 64, else `SMALL`, which also takes every product with k or m below 16 (its
+/// shallow, short tile wastes less on padding). The models' [R, 2048, 128]·[128, 512]
+/// layers take `LARGE` from R = 1; [R, 512, 128]·[128, 512] takes `MEDIUM` at R = 1 and
+/// `LARGE` from R = 4.
+pub fn tile_for(batch: usize, m: usize, n: usize, k: usize) -> Tile {
+    if k < 16 || m < 16 {
+        return Tile::SMALL;
+    }
+    [Tile::LARGE, Tile::MEDIUM]
+        .into_iter()
+        .find(|t| t.workgroups(batch, m, n) >= ENOUGH_WORKGROUPS)
+        .unwrap_or(if m.min(n) >= 64 { Tile::MEDIUM } else { Tile::SMALL })
+}
+
+const fn kernel(entry: &'static str) -> Kernel {
+    Kernel {
+        file: "matmul.wgsl",
+        source: shaders::MATMUL,
+        entry,
+        bindings: &[
+            Access::Uniform,   // params
+            Access::Read,      // a
+            Access::Read,      // b
+            Access::Read,      // gate
+            Access::Read,      // bias
+            Access::Read,      // residual
+            Access::ReadWrite, // c
+            Access::ReadWrite, // pre
+            Access::ReadWrite, // row_sums
+        ],
+    }
+}
+
+/// Indexed by (A read as vec4, B read as vec4).
+const KERNELS: [[Kernel; 2]; 2] = [
+    [kernel("matmul_a1_b1"), kernel("matmul_a1_b4")],
+    [kernel("matmul_a4_b1"), kernel("matmul_a4_b4")],
+];
+
+const FLAG_BIAS: u32 = 1;
+const FLAG_RESIDUAL: u32 = 2;
+const FLAG_ACCUMULATE: u32 = 4;
+const FLAG_SAVE_PRE: u32 = 8;
+const FLAG_ACCUMULATE_ROW_SUMS: u32 = 16;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    a_batch_stride: u32,
+    b_batch_stride: u32,
+    bias_batch_stride: u32,
+    act: u32,
+    flags: u32,
+}
+
+/// One launch of the matmul kernel: `batch` products C[z] = op(A[z])·op(B[z]) of shape
+/// m×k·k×n, C contiguous [batch, m, n], with the optional prologue and epilogue.
+/// Build it with [`Gemm::new`] and struct-update syntax for the options.
+#[derive(Clone, Copy, Debug)]
+pub struct Gemm<'a> {
+    pub variant: Variant,
+    pub batch: usize,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub a: &'a Buffer,
+    pub b: &'a Buffer,
+    pub c: &'a Buffer,
+    /// Elements between consecutive batch entries; 0 uses one matrix for every entry.
+    pub a_batch_stride: usize,
+    pub b_batch_stride: usize,
+    /// op(A) becomes A ⊙ act'(G) with G laid out like A (the backward through `act`).
+    pub gate: Option<(Activation, &'a Buffer)>,
+    /// Bias per output column, `bias_batch_stride` elements apart per batch entry.
+    pub bias: Option<&'a Buffer>,
+    pub bias_batch_stride: usize,
+    /// The pre-activation (C before `act` and `residual`) is also written here.
+    pub save_pre: Option<&'a Buffer>,
+    pub act: Activation,
+    /// Added after the activation; laid out like C.
+    pub residual: Option<&'a Buffer>,
+    /// C += result instead of C = result.
+    pub accumulate: bool,
+    /// Also writes Σ_l op(A)[z, i, l] (after the gate) to [batch, m]; `true` accumulates.
+    pub row_sums: Option<(&'a Buffer, bool)>,
+    /// Overrides [`tile_for`].
+    pub tile: Option<Tile>,
+}
+
+impl<'a> Gemm<'a> {
+    /// A plain product of contiguous operands, `dims` = [batch, m, n, k].
+    pub fn new(variant: Variant, dims: [usize; 4], a: &'a Buffer, b: &'a Buffer, c: &'a Buffer) -> Gemm<'a> {
+        let [batch, m, n, k] = dims;
+        Gemm {
+            variant,
+            batch,
+            m,
+            n,
+            k,
+            a,
+            b,
+            c,
+            a_batch_stride: m * k,
+            b_batch_stride: k * n,
+            gate: None,
+            bias: None,
+            bias_batch_stride: n,
+            save_pre: None,
+            act: Activation::None,
+            residual: None,
+            accumulate: false,
+            row_sums: None,
+            tile: None,
+        }
+    }
+
+    /// Whether A and B can be read as vec4s: the dimension contiguous in memory and the
+    /// batch stride must be multiples of 4 (bindings themselves start 1 KiB-aligned).
+    fn vec4_reads(&self) -> (bool, bool) {
+        let (ta, tb) = self.variant.transposes();
+        let a_row = if ta { self.m } else { self.k };
+        let b_row = if tb { self.k } else { self.n };
+        // The gate shares A's layout, so A's condition covers it.
+        let quads = |x: usize| x.is_multiple_of(4);
+        (quads(a_row) && quads(self.a_batch_stride), quads(b_row) && quads(self.b_batch_stride))
+    }
+
+    /// The entry point this launch uses.
+    pub fn entry(&self) -> &'static str {
+        let (a4, b4) = self.vec4_reads();
+        KERNELS[a4 as usize][b4 as usize].entry
+    }
+
+    fn check(&self) {
+        let (m, n, k) = (self.m, self.n, self.k);
+        assert!(self.batch >= 1 && m >= 1 && n >= 1 && k >= 1, "matmul: empty product {m}x{k}x{n}");
+        let ([ar, ac], [br, bc]) = self.variant.operand_shapes(m, k, n);
+        let last = |stride: usize, size: usize| (self.batch - 1) * stride + size;
+        assert!(self.a.len >= last(self.a_batch_stride, ar * ac), "matmul: A buffer too small");
+        assert!(self.b.len >= last(self.b_batch_stride, br * bc), "matmul: B buffer too small");
+        for (what, buf) in [("C", Some(self.c)), ("pre", self.save_pre), ("residual", self.residual)] {
+            assert!(buf.is_none_or(|b| b.len >= self.batch * m * n), "matmul: {what} buffer too small");
+        }
+        if let Some((_, g)) = self.gate {
+            assert!(g.len >= last(self.a_batch_stride, ar * ac), "matmul: gate buffer too small");
+        }
+        if let Some(bias) = self.bias {
+            assert!(bias.len >= last(self.bias_batch_stride, n), "matmul: bias buffer too small");
+        }
+        if let Some((sums, _)) = self.row_sums {
+            assert!(sums.len >= self.batch * m, "matmul: row-sum buffer too small");
+        }
+    }
+
+    /// Records the launch (bind group and uniform are created now, never at replay).
+    pub fn dispatch(&self, gpu: &Gpu) -> Dispatch {
+        self.check();
+        let tile = self.tile.unwrap_or_else(|| tile_for(self.batch, self.m, self.n, self.k));
+        let valid = [tile.bn, tile.bm, tile.bk].iter().all(|x| x.is_multiple_of(4)) && tile.bm.is_multiple_of(tile.tm);
+        assert!(valid && tile.tm <= 8, "matmul: bad tile {tile:?}");
+        let (a4, b4) = self.vec4_reads();
+        let kernel = &KERNELS[a4 as usize][b4 as usize];
+        let (ta, tb) = self.variant.transposes();
+        let gate_act = self.gate.map_or(Activation::None, |(act, _)| act);
+        let constants = [
+            ("TRANSPOSE_A", ta as u32 as f64),
+            ("TRANSPOSE_B", tb as u32 as f64),
+            ("A_GATE", gate_act.code() as f64),
+            ("ROW_SUMS", self.row_sums.is_some() as u32 as f64),
+            ("BM", tile.bm as f64),
+            ("BN", tile.bn as f64),
+            ("BK", tile.bk as f64),
+            ("TM", tile.tm as f64),
+        ];
+        let flag = |on: bool, bit: u32| if on { bit } else { 0 };
+        let params = Params {
+            m: self.m as u32,
+            n: self.n as u32,
+            k: self.k as u32,
+            a_batch_stride: self.a_batch_stride as u32,
+            b_batch_stride: self.b_batch_stride as u32,
+            bias_batch_stride: self.bias_batch_stride as u32,
+            act: self.act.code(),
+            flags: flag(self.bias.is_some(), FLAG_BIAS)
+                | flag(self.residual.is_some(), FLAG_RESIDUAL)
+                | flag(self.accumulate, FLAG_ACCUMULATE)
+                | flag(self.save_pre.is_some(), FLAG_SAVE_PRE)
+                | flag(self.row_sums.is_some_and(|(_, acc)| acc), FLAG_ACCUMULATE_ROW_SUMS),
+        };
+        let uniform = gpu.uniform(kernel.entry, &params);
+        // Unused inputs are bound to A and unused outputs to C; the flags keep the shader
+        // from touching them.
+        let gate = self.gate.map_or(self.a, |(_, g)| g);
+        let bias = self.bias.unwrap_or(self.a);
+        let residual = self.residual.unwrap_or(self.a);
+        let pre = self.save_pre.unwrap_or(self.c);
+        let sums = self.row_sums.map_or(self.c, |(s, _)| s);
+        let grid = [
+            self.n.div_ceil(tile.bn as usize) as u32,
+            self.m.div_ceil(tile.bm as usize) as u32,
+            self.batch as u32,
+        ];
+        let max = gpu.limits.max_compute_workgroups_per_dimension;
+        assert!(grid.iter().all(|&g| g <= max), "matmul: grid {grid:?} exceeds {max} workgroups per dimension");
+        gpu.dispatch(kernel, &constants, &[&uniform, self.a, self.b, gate, bias, residual, self.c, pre, sums], grid)
+    }
+}
+
+/// (batch, rows, cols) of a tensor [leading axes..., rows, cols], leading axes folded.
+fn batched_matrix(shape: &[usize]) -> (usize, usize, usize) {
+    let d = shape.len();
+    assert!(d >= 3, "matmul operands are [R, ..., rows, cols], got {shape:?}");
+    (shape[..d - 2].iter().product(), shape[d - 2], shape[d - 1])
+}
+
+/// op(A)·op(B) over the shared leading axes (R first): a [.., ra, ca], b [.., rb, cb]
+/// read as [.., m, k] and [.., k, n] per `variant`; the result is [.., m, n].
+pub fn matmul(tape: &mut Tape, a: Tensor, b: Tensor, variant: Variant) -> Tensor {
+    let (sa, sb) = (tape.shape(a).to_vec(), tape.shape(b).to_vec());
+    let (batch, ra, ca) = batched_matrix(&sa);
+    let (_, rb, cb) = batched_matrix(&sb);
+    assert_eq!(sa[..sa.len() - 2], sb[..sb.len() - 2], "matmul: leading axes differ: {sa:?} vs {sb:?}");
+    let (m, k) = if variant == Variant::AtB { (ca, ra) } else { (ra, ca) };
+    let (kb, n) = if variant == Variant::ABt { (cb, rb) } else { (rb, cb) };
+    assert_eq!(k, kb, "matmul {variant:?}: inner dimensions differ: {sa:?} vs {sb:?}");
+    let mut shape = sa[..sa.len() - 2].to_vec();
+    shape.extend([m, n]);
+    let out = tape.output("matmul", &shape, &[a, b]);
+    let d = Gemm::new(variant, [batch, m, n, k], tape.buf(a), tape.buf(b), tape.buf(out)).dispatch(tape.gpu);
+    tape.record(Op::Matmul { variant }, &[a, b], out, vec![], vec![d]);
+    out
+}
+
+/// dA and dB of a recorded `matmul`, each one product (see the table in the module docs).
+pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
+    let Op::Matmul { variant } = node.op else { unreachable!("matmul::backward got {:?}", node.op) };
+    let (a, b) = (node.inputs[0], node.inputs[1]);
+    let (batch, _, _) = batched_matrix(tape.shape(a));
+    let (_, m, n) = batched_matrix(tape.shape(node.output));
+    let k = tape.shape(a).iter().product::<usize>() / (batch * m);
+    let (abuf, bbuf) = (tape.buf(a).clone(), tape.buf(b).clone());
+    let gpu = tape.gpu;
+    let mut out = Vec::new();
+    // Each gradient: (layout, [batch, rows, cols, depth], left operand, right operand).
+    let da = match variant {
+        Variant::AB => (Variant::ABt, [batch, m, k, n], dout, &bbuf),
+        Variant::AtB => (Variant::ABt, [batch, k, m, n], &bbuf, dout),
+        Variant::ABt => (Variant::AB, [batch, m, k, n], dout, &bbuf),
+    };
+    let db = match variant {
+        Variant::AB => (Variant::AtB, [batch, k, n, m], &abuf, dout),
+        Variant::AtB => (Variant::AB, [batch, k, n, m], &abuf, dout),
+        Variant::ABt => (Variant::AtB, [batch, n, k, m], dout, &abuf),
+    };
+    for (input, (layout, dims, left, right)) in [(a, da), (b, db)] {
+        if let Some((grad, accumulate)) = tape.grad_target(input) {
+            out.push(Gemm { accumulate, ..Gemm::new(layout, dims, left, right, &grad) }.dispatch(gpu));
+        }
+    }
+    out
+}
