@@ -3,9 +3,19 @@
 
 pub const MATMUL: &str = include_str!("../../shaders/matmul.wgsl");
 pub const ELEMENTWISE: &str = include_str!("../../shaders/elementwise.wgsl");
+pub const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
+pub const SOFTMAX: &str = include_str!("../../shaders/softmax.wgsl");
+pub const LAYERNORM: &str = include_str!("../../shaders/layernorm.wgsl");
+pub const EMBEDDING: &str = include_str!("../../shaders/embedding.wgsl");
+pub const SELECT: &str = include_str!("../../shaders/select.wgsl");
 
 /// (file name, source) of every shader in `shaders/`.
 pub const ALL: &[(&str, &str)] = &[
     ("matmul.wgsl", MATMUL),
     ("elementwise.wgsl", ELEMENTWISE),
+    ("reduce.wgsl", REDUCE),
+    ("softmax.wgsl", SOFTMAX),
+    ("layernorm.wgsl", LAYERNORM),
+    ("embedding.wgsl", EMBEDDING),
+    ("select.wgsl", SELECT),
 ];
