@@ -19,8 +19,8 @@ const SHAPES: &[&[usize]] = &[
     &[1, 513, 1],
 ];
 
-/// ≤ 1000 f32 additions in a fixed tree (≤ 4 sequential, then ≤ 8 levels) of O(1) terms:
-/// measured ≤ 3.7e-7 of the largest output; 2e-6 leaves room for other inputs.
+/// ≤ 1000 f32 additions of O(1) terms (strided partial sums, then a tree over the
+/// splits): measured ≤ 3.7e-7 of the largest output; 2e-6 leaves room for other inputs.
 const TOL_SUM: f64 = 2e-6;
 /// Broadcast: a copy for the sum; for the mean one multiply by the rounded 1/len
 /// (two roundings ≤ 1.2e-7).

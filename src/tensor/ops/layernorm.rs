@@ -1,7 +1,9 @@
 //! LayerNorm over the last axis with per-run γ, β (PyTorch's `nn.LayerNorm`: biased
 //! variance, eps 1e-5).
 //!
-//! Dispatches: forward 1 (saves mean and rstd per row); backward 2 — one row kernel for
+//! Dispatches: forward 1 (saves per row the mean of x − x₀, x₀ the row's first element,
+//! and rstd; the shift keeps x − mean accurate when a row's offset dwarfs its spread);
+//! backward 2 — one row kernel for
 //! dx and one column kernel for dγ and dβ together, which do not depend on each other.
 //! Both reductions run in a fixed order (see layernorm.wgsl), so gradients are
 //! reproducible bit for bit.

@@ -23,7 +23,7 @@ pub enum Op {
     Mean { axis: usize },
     /// softmax over the last axis
     Softmax,
-    /// inputs x, γ, β; saves mean and rstd per row
+    /// inputs x, γ, β; saves mean (of x minus the row's first element) and rstd per row
     LayerNorm { eps: f32 },
     /// inputs table, tokens
     Embedding,
