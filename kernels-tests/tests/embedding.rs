@@ -41,7 +41,14 @@ fn upload_tokens(tokens: &[u32]) -> grokgpu::gpu::Buffer {
 }
 
 /// The reference run by run: (table rows gathered, dtable), concatenated over runs.
-fn reference_by_run(table: &[f64], tokens: &[u32], dy: &[f64], runs: usize, vocab: usize, dim: usize) -> (Vec<f64>, Vec<f64>) {
+fn reference_by_run(
+    table: &[f64],
+    tokens: &[u32],
+    dy: &[f64],
+    runs: usize,
+    vocab: usize,
+    dim: usize,
+) -> (Vec<f64>, Vec<f64>) {
     let n = tokens.len() / runs;
     let (mut out, mut dtable) = (vec![], vec![]);
     for r in 0..runs {
@@ -75,7 +82,8 @@ fn embedding_forward_backward() {
                 let (want_out, want_dtable) = reference_by_run(&table, &tokens, &dy, runs, vocab, dim);
                 let name = format!("embedding R {runs} V {vocab} n {n} d {dim}");
                 check(&format!("{name} forward"), &download(tape.buf(out)), &want_out, TOL_GATHER);
-                let err = check(&format!("{name} dtable"), &download(tape.grad(tt).unwrap()), &want_dtable, TOL_SCATTER);
+                let err =
+                    check(&format!("{name} dtable"), &download(tape.grad(tt).unwrap()), &want_dtable, TOL_SCATTER);
                 worst = worst.max(err);
             }
         }
@@ -119,7 +127,8 @@ fn embed_with_positions_forward_backward() {
                 let want_dpos = reduce::sum_axis(&dy, &[runs, count, period * dim], 1);
                 let name = format!("embed_with_positions R {runs} V {vocab} N {count} T {period} d {dim}");
                 let e_out = check(&format!("{name} forward"), &download(tape.buf(out)), &want_out, TOL_GATHER_ADD);
-                let e_table = check(&format!("{name} dtable"), &download(tape.grad(tt).unwrap()), &want_dtable, TOL_SCATTER);
+                let e_table =
+                    check(&format!("{name} dtable"), &download(tape.grad(tt).unwrap()), &want_dtable, TOL_SCATTER);
                 let e_pos = check(&format!("{name} dpos"), &download(tape.grad(tp).unwrap()), &want_dpos, TOL_DPOS);
                 worst_out = worst_out.max(e_out);
                 worst_table = worst_table.max(e_table);

@@ -46,7 +46,15 @@ fn activations(rng: &mut Rng, rows: usize, dim: usize) -> Vec<f64> {
 
 /// The reference applied run by run (each run has its own γ, β):
 /// (y, dx, dγ, dβ) concatenated over runs.
-fn reference_by_run(x: &[f64], gamma: &[f64], beta: &[f64], dy: &[f64], runs: usize, rows: usize, dim: usize) -> [Vec<f64>; 4] {
+fn reference_by_run(
+    x: &[f64],
+    gamma: &[f64],
+    beta: &[f64],
+    dy: &[f64],
+    runs: usize,
+    rows: usize,
+    dim: usize,
+) -> [Vec<f64>; 4] {
     let mut out: [Vec<f64>; 4] = Default::default();
     for r in 0..runs {
         let (xs, ys) = (&x[r * rows * dim..(r + 1) * rows * dim], &dy[r * rows * dim..(r + 1) * rows * dim]);
@@ -86,7 +94,12 @@ fn layernorm_forward_backward() {
                 gpu().run(tape.forward_program());
                 gpu().run(&back);
                 let want = reference_by_run(&x, &gamma, &beta, &dy, runs, rows, dim);
-                let got = [download(tape.buf(y)), download(tape.grad(tx).unwrap()), download(tape.grad(tg).unwrap()), download(tape.grad(tb).unwrap())];
+                let got = [
+                    download(tape.buf(y)),
+                    download(tape.grad(tx).unwrap()),
+                    download(tape.grad(tg).unwrap()),
+                    download(tape.grad(tb).unwrap()),
+                ];
                 let tols = [TOL_Y, TOL_DX, TOL_DGAMMA, TOL_DBETA];
                 for (i, what) in ["y", "dx", "dgamma", "dbeta"].iter().enumerate() {
                     let err = check(&format!("layernorm [{runs}, {rows}, {dim}] {what}"), &got[i], &want[i], tols[i]);
@@ -95,7 +108,10 @@ fn layernorm_forward_backward() {
             }
         }
     }
-    eprintln!("layernorm worst relative error: y {:.2e}, dx {:.2e}, dgamma {:.2e}, dbeta {:.2e}", worst[0], worst[1], worst[2], worst[3]);
+    eprintln!(
+        "layernorm worst relative error: y {:.2e}, dx {:.2e}, dgamma {:.2e}, dbeta {:.2e}",
+        worst[0], worst[1], worst[2], worst[3]
+    );
 }
 
 /// x, γ fed to two layernorms receive both gradients (the accumulate path); the second

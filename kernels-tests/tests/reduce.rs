@@ -8,16 +8,8 @@ use grokgpu_reference::reduce as reference;
 
 /// Shapes [R, …] whose axes are not multiples of any workgroup or tile; 513 and 1000
 /// exceed one pass of 256 splits, 130 spans several 32-column tiles.
-const SHAPES: &[&[usize]] = &[
-    &[1, 1],
-    &[3, 97],
-    &[1, 1000],
-    &[3, 1, 3],
-    &[3, 113, 3],
-    &[1, 3, 130],
-    &[3, 97, 1, 130],
-    &[1, 513, 1],
-];
+const SHAPES: &[&[usize]] =
+    &[&[1, 1], &[3, 97], &[1, 1000], &[3, 1, 3], &[3, 113, 3], &[1, 3, 130], &[3, 97, 1, 130], &[1, 513, 1]];
 
 /// ≤ 1000 f32 additions of O(1) terms (strided partial sums, then a tree over the
 /// splits): measured ≤ 3.7e-7 of the largest output; 2e-6 leaves room for other inputs.

@@ -58,7 +58,12 @@ fn select_forward_backward() {
                 gpu().run(tape.forward_program());
                 gpu().run(&back);
                 let name = format!("select {shape:?} axis {axis} index {index}");
-                assert_close(&format!("{name} forward"), &download(tape.buf(y)), &select_ref(&x, shape, axis, index), TOL_COPY);
+                assert_close(
+                    &format!("{name} forward"),
+                    &download(tape.buf(y)),
+                    &select_ref(&x, shape, axis, index),
+                    TOL_COPY,
+                );
                 let want_dx = select_backward_ref(&dy, shape, axis, index);
                 assert_close(&format!("{name} backward"), &download(tape.grad(tx).unwrap()), &want_dx, TOL_COPY);
             }

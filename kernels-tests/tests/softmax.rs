@@ -107,7 +107,10 @@ fn gradient_of_reused_tensor_accumulates() {
     gpu().run(tape.forward_program());
     gpu().run(&back);
     let y = reference::softmax(&x, runs * rows, cols);
-    let (a, b) = (reference::softmax_backward(&y, &dy1, runs * rows, cols), reference::softmax_backward(&y, &dy2, runs * rows, cols));
+    let (a, b) = (
+        reference::softmax_backward(&y, &dy1, runs * rows, cols),
+        reference::softmax_backward(&y, &dy2, runs * rows, cols),
+    );
     let want: Vec<f64> = a.iter().zip(&b).map(|(a, b)| a + b).collect();
     // κ ≈ 1.5 here (spread-out rows of 130), so the plain bound applies.
     let err = check("softmax reused dx", &download(tape.grad(tx).unwrap()), &want, TOL_BACKWARD);

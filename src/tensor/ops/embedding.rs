@@ -65,7 +65,14 @@ impl Dims {
     }
 }
 
-fn forward(gpu: &Gpu, dims: Dims, tokens: &Buffer, table: &Buffer, pos: Option<(&Buffer, usize)>, out: &Buffer) -> Dispatch {
+fn forward(
+    gpu: &Gpu,
+    dims: Dims,
+    tokens: &Buffer,
+    table: &Buffer,
+    pos: Option<(&Buffer, usize)>,
+    out: &Buffer,
+) -> Dispatch {
     let (pos, period) = pos.unwrap_or((table, 0));
     let uniform = gpu.uniform(FORWARD.entry, &dims.params(period, false));
     gpu.dispatch(&FORWARD, &[], &[&uniform, tokens, table, pos, out], flat_grid(dims.runs * dims.n * dims.dim, WG))
@@ -88,7 +95,13 @@ pub fn embed_with_positions(tape: &mut Tape, table: Tensor, pos: Tensor, tokens:
     let dims = Dims::of(tape, table, tokens);
     let (ps, ks) = (tape.shape(pos).to_vec(), tape.shape(tokens).to_vec());
     assert!(ks.len() == 3, "tokens must be [R, N, T], got {ks:?}");
-    assert!(ps == [dims.runs, ks[2], dims.dim], "positions must be [R, T, d] = [{}, {}, {}], got {ps:?}", dims.runs, ks[2], dims.dim);
+    assert!(
+        ps == [dims.runs, ks[2], dims.dim],
+        "positions must be [R, T, d] = [{}, {}, {}], got {ps:?}",
+        dims.runs,
+        ks[2],
+        dims.dim
+    );
     let out = tape.output("embedding", &[ks[0], ks[1], ks[2], dims.dim], &[table, pos]);
     let d = forward(tape.gpu, dims, tape.buf(tokens), tape.buf(table), Some((tape.buf(pos), ks[2])), tape.buf(out));
     tape.record(Op::EmbeddingWithPositions, &[table, pos, tokens], out, vec![], vec![d]);

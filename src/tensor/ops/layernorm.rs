@@ -134,13 +134,20 @@ pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
     let (dgamma, dbeta) = (tape.grad_target(gamma), tape.grad_target(beta));
     if dgamma.is_some() || dbeta.is_some() {
         // A frozen γ or β still needs a binding; its sums go to a scratch buffer.
-        let target = |g: Option<(Buffer, bool)>| g.unwrap_or_else(|| (gpu.buffer("layernorm unused grad", dims.runs * dims.dim), false));
+        let target = |g: Option<(Buffer, bool)>| {
+            g.unwrap_or_else(|| (gpu.buffer("layernorm unused grad", dims.runs * dims.dim), false))
+        };
         let ((dgamma, acc_gamma), (dbeta, acc_beta)) = (target(dgamma), target(dbeta));
         let params = dims.params(eps, [false, acc_gamma, acc_beta]);
         let uniform = gpu.uniform(BACKWARD_PARAMS.entry, &params);
         let workgroups = [params.tiles, dims.runs as u32, 1];
         let tile = [("COL_TILE", dims.col_tile() as f64)];
-        dispatches.push(gpu.dispatch(&BACKWARD_PARAMS, &tile, &[&uniform, &xb, dout, mean, rstd, &dgamma, &dbeta], workgroups));
+        dispatches.push(gpu.dispatch(
+            &BACKWARD_PARAMS,
+            &tile,
+            &[&uniform, &xb, dout, mean, rstd, &dgamma, &dbeta],
+            workgroups,
+        ));
     }
     dispatches
 }

@@ -46,8 +46,14 @@ fn inner_tile(inner: usize) -> usize {
 
 /// out[o, i] (+)= alpha · Σ_a x[o, a, i] for x viewed as [outer, len, inner]. The order
 /// of additions depends only on the shape, so the result is reproducible bit for bit.
-#[allow(clippy::too_many_arguments)]
-pub fn reduce_axis(gpu: &Gpu, x: &Buffer, outer: usize, len: usize, inner: usize, alpha: f32, out: &Buffer, accumulate: bool) -> Dispatch {
+pub fn reduce_axis(
+    gpu: &Gpu,
+    x: &Buffer,
+    (outer, len, inner): (usize, usize, usize),
+    alpha: f32,
+    out: &Buffer,
+    accumulate: bool,
+) -> Dispatch {
     assert!(x.len >= outer * len * inner && out.len >= outer * inner, "reduce_axis: buffers smaller than the shape");
     let tile = inner_tile(inner);
     let tiles = inner.div_ceil(tile);
@@ -66,13 +72,27 @@ pub fn reduce_axis(gpu: &Gpu, x: &Buffer, outer: usize, len: usize, inner: usize
 
 /// Per batch b and column c: out[b, c] (+)= Σ_r x[b, r, c] (x is [batch, rows, cols]),
 /// e.g. a Linear bias gradient with batch = R and rows = the examples.
-pub fn column_sums(gpu: &Gpu, x: &Buffer, batch: usize, rows: usize, cols: usize, out: &Buffer, accumulate: bool) -> Dispatch {
-    reduce_axis(gpu, x, batch, rows, cols, 1.0, out, accumulate)
+pub fn column_sums(
+    gpu: &Gpu,
+    x: &Buffer,
+    batch: usize,
+    rows: usize,
+    cols: usize,
+    out: &Buffer,
+    accumulate: bool,
+) -> Dispatch {
+    reduce_axis(gpu, x, (batch, rows, cols), 1.0, out, accumulate)
 }
 
 /// out[o, a, i] (+)= alpha · src[o, i], the backward of `reduce_axis`.
-#[allow(clippy::too_many_arguments)]
-fn broadcast_axis(gpu: &Gpu, src: &Buffer, outer: usize, len: usize, inner: usize, alpha: f32, out: &Buffer, accumulate: bool) -> Dispatch {
+fn broadcast_axis(
+    gpu: &Gpu,
+    src: &Buffer,
+    (outer, len, inner): (usize, usize, usize),
+    alpha: f32,
+    out: &Buffer,
+    accumulate: bool,
+) -> Dispatch {
     let params = Params {
         outer: outer as u32,
         len: len as u32,
@@ -89,12 +109,12 @@ fn broadcast_axis(gpu: &Gpu, src: &Buffer, outer: usize, len: usize, inner: usiz
 fn reduce(tape: &mut Tape, x: Tensor, axis: usize, mean: bool) -> Tensor {
     let shape = tape.shape(x).to_vec();
     assert!(axis >= 1, "reducing over the run axis would mix independent runs");
-    let (outer, len, inner) = split_axis(&shape, axis);
+    let view = split_axis(&shape, axis);
     let mut out_shape = shape.clone();
     out_shape.remove(axis);
     let out = tape.output(if mean { "mean" } else { "sum" }, &out_shape, &[x]);
-    let alpha = if mean { 1.0 / len as f32 } else { 1.0 };
-    let d = reduce_axis(tape.gpu, tape.buf(x), outer, len, inner, alpha, tape.buf(out), false);
+    let alpha = if mean { 1.0 / view.1 as f32 } else { 1.0 };
+    let d = reduce_axis(tape.gpu, tape.buf(x), view, alpha, tape.buf(out), false);
     let op = if mean { Op::Mean { axis } } else { Op::Sum { axis } };
     tape.record(op, &[x], out, vec![], vec![d]);
     out
@@ -118,8 +138,8 @@ pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
         Op::Mean { axis } => (axis, true),
         _ => unreachable!("reduce::backward got {:?}", node.op),
     };
-    let (outer, len, inner) = split_axis(tape.shape(x), axis);
-    let alpha = if mean { 1.0 / len as f32 } else { 1.0 };
+    let view = split_axis(tape.shape(x), axis);
+    let alpha = if mean { 1.0 / view.1 as f32 } else { 1.0 };
     let Some((grad, acc)) = tape.grad_target(x) else { return vec![] };
-    vec![broadcast_axis(tape.gpu, dout, outer, len, inner, alpha, &grad, acc)]
+    vec![broadcast_axis(tape.gpu, dout, view, alpha, &grad, acc)]
 }

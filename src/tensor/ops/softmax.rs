@@ -35,7 +35,15 @@ pub(crate) fn row_threads(cols: usize) -> usize {
 }
 
 /// One row-parallel launch: out = f(a, b) row by row over [rows, cols].
-fn launch(gpu: &Gpu, k: &Kernel, a: &Buffer, b: &Buffer, out: &Buffer, (rows, cols): (usize, usize), accumulate: bool) -> Dispatch {
+fn launch(
+    gpu: &Gpu,
+    k: &Kernel,
+    a: &Buffer,
+    b: &Buffer,
+    out: &Buffer,
+    (rows, cols): (usize, usize),
+    accumulate: bool,
+) -> Dispatch {
     let params = Params { rows: rows as u32, cols: cols as u32, accumulate: accumulate as u32, _pad: 0 };
     let uniform = gpu.uniform(k.entry, &params);
     let threads = row_threads(cols);
