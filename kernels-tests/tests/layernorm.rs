@@ -147,3 +147,35 @@ fn gradients_of_reused_inputs_accumulate() {
     check("reused dgamma", &download(tape.grad(tg).unwrap()), &sum(2), TOL_DGAMMA);
     check("reused dbeta", &download(tape.grad(tb1).unwrap()), &a[3], TOL_DBETA);
 }
+
+/// γ, β and their gradients as slices of one flat parameter and one flat gradient
+/// buffer, as the trainer lays them out: dγ and dβ are two writable bindings of the same
+/// buffer in one dispatch.
+#[test]
+fn gradients_into_slices_of_one_flat_buffer() {
+    use grokgpu::gpu::SLICE_ALIGN;
+    let mut rng = Rng::new(33);
+    let (runs, rows, dim) = (3, 113, 97);
+    let x = activations(&mut rng, runs * rows, dim);
+    let gamma: Vec<f64> = rng.vec(runs * dim, 0.5).iter().map(|g| 1.0 + g).collect();
+    let beta = rng.vec(runs * dim, 0.5);
+    let dy = rng.vec(runs * rows * dim, 1.0);
+    let offset = (runs * dim).next_multiple_of(SLICE_ALIGN);
+    let mut flat = gamma.clone();
+    flat.resize(offset, 0.0);
+    flat.extend(&beta);
+    let (params, grads) = (upload(&flat), gpu().buffer("flat grads", flat.len()));
+    let mut tape = Tape::new(gpu());
+    let tx = tape.param(upload(&x), &[runs, rows, dim]);
+    let tg = tape.param_with_grad(params.slice(0, runs * dim), grads.slice(0, runs * dim), &[runs, dim]);
+    let tb = tape.param_with_grad(params.slice(offset, runs * dim), grads.slice(offset, runs * dim), &[runs, dim]);
+    let y = layernorm::layernorm(&mut tape, tx, tg, tb);
+    seed(&mut tape, y, &dy);
+    let back = tape.backward();
+    gpu().run(tape.forward_program());
+    gpu().run(&back);
+    let want = reference_by_run(&x, &gamma, &beta, &dy, runs, rows, dim);
+    check("flat y", &download(tape.buf(y)), &want[0], TOL_Y);
+    check("flat dgamma", &download(tape.grad(tg).unwrap()), &want[2], TOL_DGAMMA);
+    check("flat dbeta", &download(tape.grad(tb).unwrap()), &want[3], TOL_DBETA);
+}
