@@ -114,6 +114,7 @@ fn scatter_add(tape: &mut Tape, table: Tensor, tokens: Tensor, dout: &Buffer) ->
     let tokens = tape.buf(tokens).clone();
     let (grad, acc) = tape.grad_target(table)?;
     let uniform = tape.gpu.uniform(BACKWARD.entry, &dims.params(0, acc));
+    assert!(dims.vocab <= 65535 && dims.runs <= 65535, "embedding backward launches one workgroup per (run, row)");
     let workgroups = [groups(dims.dim, WG), dims.vocab as u32, dims.runs as u32];
     Some(tape.gpu.dispatch(&BACKWARD, &[], &[&uniform, &tokens, dout, dout, &grad], workgroups))
 }
