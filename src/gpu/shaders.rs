@@ -6,6 +6,11 @@ pub const ELEMENTWISE: &str = include_str!("../../shaders/elementwise.wgsl");
 pub const CROSS_ENTROPY: &str = include_str!("../../shaders/cross_entropy.wgsl");
 pub const ATTENTION: &str = include_str!("../../shaders/attention.wgsl");
 pub const OPTIMIZER: &str = include_str!("../../shaders/optimizer.wgsl");
+pub const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
+pub const SOFTMAX: &str = include_str!("../../shaders/softmax.wgsl");
+pub const LAYERNORM: &str = include_str!("../../shaders/layernorm.wgsl");
+pub const EMBEDDING: &str = include_str!("../../shaders/embedding.wgsl");
+pub const SELECT: &str = include_str!("../../shaders/select.wgsl");
 
 /// (file name, source) of every shader in `shaders/`.
 pub const ALL: &[(&str, &str)] = &[
@@ -14,4 +19,9 @@ pub const ALL: &[(&str, &str)] = &[
     ("cross_entropy.wgsl", CROSS_ENTROPY),
     ("attention.wgsl", ATTENTION),
     ("optimizer.wgsl", OPTIMIZER),
+    ("reduce.wgsl", REDUCE),
+    ("softmax.wgsl", SOFTMAX),
+    ("layernorm.wgsl", LAYERNORM),
+    ("embedding.wgsl", EMBEDDING),
+    ("select.wgsl", SELECT),
 ];

@@ -16,5 +16,10 @@ pub(crate) fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispa
         Op::Attention { .. } => ops::attention::backward(tape, node, dout),
         Op::Matmul { .. } => ops::matmul::backward(tape, node, dout),
         Op::Linear { .. } => ops::linear::backward(tape, node, dout),
+        Op::Sum { .. } | Op::Mean { .. } => ops::reduce::backward(tape, node, dout),
+        Op::Softmax => ops::softmax::backward(tape, node, dout),
+        Op::LayerNorm { .. } => ops::layernorm::backward(tape, node, dout),
+        Op::Embedding | Op::EmbeddingWithPositions => ops::embedding::backward(tape, node, dout),
+        Op::Select { .. } => ops::select::backward(tape, node, dout),
     }
 }

@@ -6,6 +6,11 @@ pub mod cross_entropy;
 pub mod elementwise;
 pub mod linear;
 pub mod matmul;
+pub mod embedding;
+pub mod layernorm;
+pub mod reduce;
+pub mod select;
+pub mod softmax;
 
 /// A recorded op with the static facts its backward needs.
 #[derive(Clone, Debug)]
@@ -26,4 +31,18 @@ pub enum Op {
     Matmul { variant: matmul::Variant },
     /// act(x·Wᵀ + b) + residual; inputs x, W, then b and residual when present
     Linear { act: matmul::Activation, has_bias: bool, has_residual: bool },
+    /// Σ over `axis`
+    Sum { axis: usize },
+    /// mean over `axis`
+    Mean { axis: usize },
+    /// softmax over the last axis
+    Softmax,
+    /// inputs x, γ, β; saves mean (of x minus the row's first element) and rstd per row
+    LayerNorm { eps: f32 },
+    /// inputs table, tokens
+    Embedding,
+    /// inputs table, pos, tokens: table[tok] + pos[t]
+    EmbeddingWithPositions,
+    /// x[…, index, …] along `axis`
+    Select { axis: usize, index: usize },
 }
