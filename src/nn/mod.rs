@@ -1,6 +1,8 @@
-//! Model-level building blocks: the flat parameter layout and the optimizers.
+//! The models: their specs and parameter layout, the forward pass on a tape, and the optimizers.
 
 pub mod flat;
+pub mod forward;
 pub mod optimizer;
+pub mod spec;
 
 pub use flat::FlatLayout;
