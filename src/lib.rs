@@ -5,6 +5,7 @@
 //! `nn`, `data`, `train`, `analysis`, `plot`.
 
 pub mod error;
+pub mod fft;
 pub mod gpu;
 pub mod tensor;
 
