@@ -147,7 +147,7 @@ mod tests {
     fn bluestein_in_f64_is_the_dft() {
         // The plan's tables, used the way the shader uses them, reproduce the DFT: a check of
         // the algebra independent of the GPU.
-        for n in [3, 5, 12, 97] {
+        for n in [3usize, 5, 12, 97] {
             let m = (2 * n - 1).next_power_of_two();
             let x = sample(n);
             let w = chirp(n);
