@@ -4,7 +4,9 @@
 //! their gradients and the tape that traces them into a replayable program), `fft`,
 //! `nn`, `data`, `train`, `analysis`, `plot`.
 
+pub mod bench;
 pub mod error;
+pub mod fft;
 pub mod gpu;
 pub mod nn;
 pub mod tensor;

@@ -9,12 +9,14 @@ mod device;
 mod kernel;
 mod program;
 pub mod shaders;
+mod timing;
 
 pub use adapter::{describe_adapters, AdapterSummary};
 pub use buffer::{Buffer, SLICE_ALIGN};
 pub use device::{Gpu, GpuCounters};
 pub use kernel::{Access, Kernel};
 pub use program::{Dispatch, Program};
+pub use timing::Timing;
 
 /// Workgroups needed to cover `n` items with groups of `size`.
 pub fn groups(n: usize, size: usize) -> u32 {

@@ -1,0 +1,3 @@
+//! Microbenchmarks behind `grokgpu bench`, one file per target.
+
+pub mod fft;
