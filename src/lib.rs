@@ -4,8 +4,12 @@
 //! their gradients and the tape that traces them into a replayable program), `fft`,
 //! `nn`, `data`, `train`, `analysis`, `plot`.
 
+pub mod choice;
+pub mod data;
 pub mod error;
 pub mod gpu;
+pub mod io;
+pub mod rng;
 pub mod tensor;
 
 pub use error::{Error, Result};
