@@ -9,7 +9,9 @@ pub mod data;
 pub mod error;
 pub mod gpu;
 pub mod io;
+pub mod nn;
 pub mod rng;
 pub mod tensor;
+pub mod train;
 
 pub use error::{Error, Result};
