@@ -5,10 +5,15 @@
 //! `nn`, `data`, `train`, `analysis`, `plot`.
 
 pub mod bench;
+pub mod choice;
+pub mod data;
 pub mod error;
 pub mod fft;
 pub mod gpu;
+pub mod io;
 pub mod nn;
+pub mod rng;
 pub mod tensor;
+pub mod train;
 
 pub use error::{Error, Result};

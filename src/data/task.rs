@@ -1,0 +1,157 @@
+//! The modular-arithmetic tasks of RUNS.md and their full tables.
+
+use crate::choice_enum;
+use crate::data::modular::{is_prime, mod_inverse};
+use crate::{bail, Result};
+
+choice_enum!(
+    /// The binary operation whose answer c(x, y) mod p the model learns.
+    Task, "task", {
+        /// x + y
+        Add = "add",
+        /// x − y
+        Sub = "sub",
+        /// x · y
+        Mul = "mul",
+        /// x · y⁻¹, y ≠ 0
+        Div = "div",
+        /// x² + y²
+        SqSum = "sq_sum",
+        /// x² + xy + y²
+        Quad = "quad",
+        /// x³ + xy
+        Cubic = "cubic",
+    }
+);
+
+impl Task {
+    /// c(x, y) mod p for x, y in 0..p, or None where the pair is not in the task's table
+    /// (y = 0 for `div`). p must be prime (the inverse needs it).
+    pub fn answer(self, x: u64, y: u64, p: u64) -> Option<u64> {
+        let m = |a: u64, b: u64| ((a as u128 * b as u128) % p as u128) as u64;
+        Some(match self {
+            Task::Add => (x + y) % p,
+            Task::Sub => (x + p - y) % p,
+            Task::Mul => m(x, y),
+            Task::Div if y == 0 => return None,
+            Task::Div => m(x, mod_inverse(y, p)),
+            Task::SqSum => (m(x, x) + m(y, y)) % p,
+            Task::Quad => (m(x, x) + m(x, y) + m(y, y)) % p,
+            Task::Cubic => (m(m(x, x), x) + m(x, y)) % p,
+        })
+    }
+}
+
+/// Every valid (x, y) pair of a task, ordered by x then y, with its answer.
+/// Index i of these vectors is example i everywhere (dataset.safetensors, train_mask).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub task: Task,
+    pub p: u32,
+    pub x: Vec<u32>,
+    pub y: Vec<u32>,
+    pub target: Vec<u32>,
+}
+
+impl Table {
+    /// The full table; p must be a prime ≥ 3.
+    pub fn new(task: Task, p: u32) -> Result<Table> {
+        check_modulus(p)?;
+        let (mut x, mut y, mut target) = (vec![], vec![], vec![]);
+        for a in 0..p {
+            for b in 0..p {
+                if let Some(c) = task.answer(a as u64, b as u64, p as u64) {
+                    x.push(a);
+                    y.push(b);
+                    target.push(c as u32);
+                }
+            }
+        }
+        Ok(Table { task, p, x, y, target })
+    }
+
+    /// Number of examples N.
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+}
+
+/// The modulus rule of RUNS.md: a prime, at least 3 (p = 2 leaves nothing to learn).
+pub fn check_modulus(p: u32) -> Result<()> {
+    if p < 3 {
+        bail!("p must be a prime ≥ 3, got {p}");
+    }
+    if !is_prime(p as u64) {
+        bail!("p must be prime, got {p} (try {})", (p..).find(|&q| is_prime(q as u64)).unwrap_or(p));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_sizes() {
+        for task in Task::ALL {
+            let t = Table::new(*task, 97).unwrap();
+            let want = if *task == Task::Div { 97 * 96 } else { 97 * 97 };
+            assert_eq!(t.len(), want, "{task}");
+        }
+    }
+
+    #[test]
+    fn table_is_ordered_by_x_then_y() {
+        let t = Table::new(Task::Sub, 5).unwrap();
+        let pairs: Vec<(u32, u32)> = t.x.iter().copied().zip(t.y.iter().copied()).collect();
+        let mut sorted = pairs.clone();
+        sorted.sort_unstable();
+        assert_eq!(pairs, sorted);
+        assert_eq!(pairs[..6], [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (1, 0)]);
+    }
+
+    #[test]
+    fn div_excludes_zero_and_inverts_mul() {
+        let p = 97;
+        let t = Table::new(Task::Div, p).unwrap();
+        assert!(t.y.iter().all(|&y| y != 0));
+        for i in 0..t.len() {
+            assert_eq!(t.target[i] as u64 * t.y[i] as u64 % p as u64, t.x[i] as u64, "example {i}");
+        }
+    }
+
+    #[test]
+    fn answers_by_hand() {
+        let p = 7;
+        assert_eq!(Task::Add.answer(5, 4, p), Some(2));
+        assert_eq!(Task::Sub.answer(2, 5, p), Some(4));
+        assert_eq!(Task::Mul.answer(3, 5, p), Some(1));
+        assert_eq!(Task::Div.answer(1, 3, p), Some(5));
+        assert_eq!(Task::Div.answer(1, 0, p), None);
+        assert_eq!(Task::SqSum.answer(3, 4, p), Some(4));
+        assert_eq!(Task::Quad.answer(3, 4, p), Some(2));
+        assert_eq!(Task::Cubic.answer(3, 4, p), Some(4));
+    }
+
+    #[test]
+    fn bad_moduli_are_errors() {
+        let e = Table::new(Task::Add, 91).unwrap_err().to_string();
+        assert_eq!(e, "p must be prime, got 91 (try 97)");
+        let e = Table::new(Task::Add, 2).unwrap_err().to_string();
+        assert_eq!(e, "p must be a prime ≥ 3, got 2");
+        assert!(Table::new(Task::Add, 0).is_err());
+    }
+
+    #[test]
+    fn task_names_round_trip_and_unknown_is_an_error() {
+        for t in Task::ALL {
+            assert_eq!(t.as_str().parse::<Task>().unwrap(), *t);
+        }
+        let e = "pow".parse::<Task>().unwrap_err().to_string();
+        assert_eq!(e, "unknown task 'pow' (expected one of: add, sub, mul, div, sq_sum, quad, cubic)");
+    }
+}
