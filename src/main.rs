@@ -16,6 +16,8 @@ enum Command {
     /// List every GPU adapter grokgpu can use and mark the one it picks
     /// (override with GROKGPU_BACKEND=vulkan|metal|dx12|gl and GROKGPU_ADAPTER=<name substring>).
     Devices,
+    /// Train a grokking setup (default: the power2022 preset into runs/power2022).
+    Train(grokgpu::train::args::Args),
     /// Microbenchmarks of grokgpu's kernels.
     Bench {
         #[command(subcommand)]
@@ -27,6 +29,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Devices => cli::devices::run(),
+        Command::Train(args) => grokgpu::train::run::train(&args),
         Command::Bench { target } => cli::bench::run(target),
     };
     if let Err(e) = result {

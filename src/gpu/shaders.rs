@@ -1,6 +1,8 @@
 //! Every WGSL source, embedded at compile time. Kernels refer to these constants;
 //! `ALL` lets one test parse and validate every shader with naga.
 
+pub const BATCH: &str = include_str!("../../shaders/batch.wgsl");
+pub const NORMS: &str = include_str!("../../shaders/norms.wgsl");
 pub const MATMUL: &str = include_str!("../../shaders/matmul.wgsl");
 pub const ELEMENTWISE: &str = include_str!("../../shaders/elementwise.wgsl");
 pub const CROSS_ENTROPY: &str = include_str!("../../shaders/cross_entropy.wgsl");
@@ -15,6 +17,8 @@ pub const FFT: &str = include_str!("../../shaders/fft.wgsl");
 
 /// (file name, source) of every shader in `shaders/`.
 pub const ALL: &[(&str, &str)] = &[
+    ("batch.wgsl", BATCH),
+    ("norms.wgsl", NORMS),
     ("matmul.wgsl", MATMUL),
     ("elementwise.wgsl", ELEMENTWISE),
     ("cross_entropy.wgsl", CROSS_ENTROPY),

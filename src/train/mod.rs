@@ -3,10 +3,19 @@
 
 pub mod args;
 pub mod config;
+mod device_data;
+mod eval;
 pub mod metrics;
+mod minibatch;
+mod model;
+mod norms;
 pub mod presets;
+mod progress;
 pub mod rundir;
+pub mod run;
+mod state;
 pub mod sweep;
+pub mod trainer;
 
 pub use config::RunConfig;
 pub use rundir::RunDir;

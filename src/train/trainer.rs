@@ -1,0 +1,251 @@
+//! The trainer: R runs' parameters in one flat buffer, the step program traced once
+//! (minibatch gather, forward, backward, optimizer) and replayed k updates per submit,
+//! exact evaluation, and the state a resume needs.
+
+use super::config::RunConfig;
+use super::device_data::DeviceData;
+use super::eval::{Evaluator, SetMetrics};
+use super::minibatch::MinibatchFeed;
+use super::norms::{RunNorms, WeightNorms};
+use crate::data::BatchSchedule;
+use crate::gpu::{Buffer, Gpu, Program};
+use crate::nn::forward::{forward, Weights};
+use crate::nn::init::init_params;
+use crate::nn::optimizer::Optimizer;
+use crate::nn::spec::ModelSpec;
+use crate::nn::FlatLayout;
+use crate::tensor::ops::cross_entropy::cross_entropy;
+use crate::tensor::Tape;
+use crate::{bail, Result};
+
+/// Updates one submit replays at most: bounds the minibatch table and keeps progress
+/// reports and interruption latency short.
+pub const MAX_STEPS_PER_SUBMIT: usize = 64;
+
+/// Everything an evaluation measures, per run.
+pub struct RunEval {
+    pub train_loss: f64,
+    pub train_acc: f64,
+    pub val_loss: f64,
+    pub val_acc: f64,
+    pub norms: RunNorms,
+}
+
+/// A run's optimizer state in layout order, for state.safetensors.
+pub struct RunState {
+    pub step: u64,
+    pub params: Vec<f32>,
+    pub moment1: Vec<f32>,
+    pub moment2: Vec<f32>,
+}
+
+pub struct Trainer<'g> {
+    pub gpu: &'g Gpu,
+    pub runs: Vec<RunConfig>,
+    pub spec: ModelSpec,
+    pub layout: FlatLayout,
+    pub params: Buffer,
+    optimizer: Optimizer,
+    step_program: Program,
+    feed: Option<MinibatchFeed>,
+    data: DeviceData,
+    eval: Evaluator,
+    norms: WeightNorms,
+    /// Updates done.
+    pub step: u64,
+}
+
+/// Settings every run of one batch must share (they shape the dispatches).
+fn check_compatible(runs: &[RunConfig]) -> Result<()> {
+    let first = &runs[0];
+    for r in &runs[1..] {
+        let same = r.model_spec() == first.model_spec()
+            && r.task == first.task
+            && r.p == first.p
+            && r.train_frac == first.train_frac
+            && r.batch_len() == first.batch_len()
+            && r.optimizer == first.optimizer
+            && r.loss == first.loss;
+        if !same {
+            bail!("runs trained together must share the model, task, p, train_frac, batch size, optimizer and loss");
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a model whose buffers exceed what the adapter can bind, with the sizes.
+fn check_fits(gpu: &Gpu, spec: &ModelSpec, runs: usize, rows: usize, flat_len: usize) -> Result<()> {
+    let widest = match spec {
+        ModelSpec::Transformer(t) => spec.seq_len() * (3 * t.d_model).max(t.d_mlp),
+        ModelSpec::Mlp(m) => (2 * m.hidden).max(m.p),
+    };
+    let largest = (runs * rows * widest).max(flat_len) as u64 * 4;
+    let limit = gpu.limits.max_storage_buffer_binding_size as u64;
+    if largest > limit {
+        bail!(
+            "this model needs a {} MiB buffer but {} binds at most {} MiB; use fewer runs, a smaller batch or a smaller model",
+            largest >> 20,
+            gpu.info.name,
+            limit >> 20
+        );
+    }
+    Ok(())
+}
+
+impl<'g> Trainer<'g> {
+    /// Uploads the data and initial weights of every run and traces the step program.
+    pub fn new(gpu: &'g Gpu, runs: Vec<RunConfig>) -> Result<Trainer<'g>> {
+        check_compatible(&runs)?;
+        let first = &runs[0];
+        let spec = first.model_spec();
+        let layout = FlatLayout::new(runs.len(), spec.param_shapes());
+        let batch = first.batch_len();
+        check_fits(gpu, &spec, runs.len(), batch, layout.len)?;
+
+        let (table, _) = first.dataset()?;
+        let splits = runs.iter().map(|r| r.dataset().map(|d| d.1)).collect::<Result<Vec<_>>>()?;
+        let data = DeviceData::upload(gpu, &spec, &table, &splits);
+        let params = gpu.buffer("parameters", layout.len);
+        let grads = gpu.buffer("gradients", layout.len);
+        let mut flat = vec![0f32; layout.len];
+        for (r, cfg) in runs.iter().enumerate() {
+            for (t, values) in layout.tensors.iter().zip(init_params(cfg)) {
+                flat[t.offset + r * t.numel..t.offset + (r + 1) * t.numel].copy_from_slice(&values);
+            }
+        }
+        gpu.write(&params, &flat);
+        let hyper: Vec<_> = runs.iter().map(RunConfig::hyperparams).collect();
+        let optimizer = Optimizer::new(gpu, first.optimizer_kind(), &layout, &params, &grads, &hyper);
+
+        let full_batch = batch == data.train.rows;
+        let feed = (!full_batch).then(|| {
+            let schedules = runs.iter().map(|r| BatchSchedule::new(r.seed, data.train.rows, batch)).collect();
+            MinibatchFeed::new(gpu, schedules, data.train.rows, data.width, &data.train.tokens, &data.train.targets, &optimizer.step_count, MAX_STEPS_PER_SUBMIT)
+        });
+        let (tokens, targets) = match &feed {
+            Some(f) => (f.tokens.clone(), f.targets.clone()),
+            None => (data.train.tokens.clone(), data.train.targets.clone()),
+        };
+
+        let mut tape = Tape::new(gpu);
+        let weights = Weights(layout.tensors.iter().map(|t| (t.name.clone(), layout.param(&mut tape, &params, &grads, &t.name))).collect());
+        let tok = tape.input(tokens, &[runs.len(), batch, data.width]);
+        let tgt = tape.input(targets, &[runs.len(), batch]);
+        let out = forward(&mut tape, &spec, &weights, tok);
+        cross_entropy(&mut tape, out.logits, tgt, first.loss_kind(), None);
+        let backward = tape.backward();
+        let mut step_program = Program::new();
+        if let Some(f) = &feed {
+            step_program.push(f.gather().clone());
+        }
+        step_program.extend(tape.forward_program().clone());
+        step_program.extend(backward);
+        step_program.extend(optimizer.program().clone());
+
+        let eval = Evaluator::new(gpu, &spec, &layout, &params, &data, first.loss_kind());
+        let norms = WeightNorms::new(gpu, &layout, &params);
+        Ok(Trainer { gpu, runs, spec, layout, params, optimizer, step_program, feed, data, eval, norms, step: 0 })
+    }
+
+    /// Dispatches one update replays (gather, forward, backward, optimizer).
+    pub fn dispatches_per_step(&self) -> usize {
+        self.step_program.len()
+    }
+
+    pub fn step_program(&self) -> &Program {
+        &self.step_program
+    }
+
+    /// Does `steps` more updates of every run, in submits of at most
+    /// `MAX_STEPS_PER_SUBMIT`. Does not wait for the GPU.
+    pub fn train(&mut self, steps: u64) {
+        let mut left = steps;
+        while left > 0 {
+            let k = left.min(MAX_STEPS_PER_SUBMIT as u64) as usize;
+            if let Some(feed) = &mut self.feed {
+                feed.prepare(self.gpu, self.step, k);
+            }
+            self.gpu.replay(&self.step_program, k);
+            self.step += k as u64;
+            left -= k as u64;
+        }
+    }
+
+    /// Exact train and validation loss and accuracy and the weight norms of every run.
+    pub fn evaluate(&self) -> Vec<RunEval> {
+        let train: SetMetrics = self.eval.evaluate(self.gpu, &self.data.train);
+        let val: SetMetrics = self.eval.evaluate(self.gpu, &self.data.val);
+        let norms = self.norms.read(self.gpu);
+        train
+            .into_iter()
+            .zip(val)
+            .zip(norms)
+            .map(|(((train_loss, train_acc), (val_loss, val_acc)), norms)| RunEval { train_loss, train_acc, val_loss, val_acc, norms })
+            .collect()
+    }
+
+    /// Run r's part of a flat buffer laid out like the parameters, tensors concatenated.
+    fn run_slice(&self, flat: &[f32], r: usize) -> Vec<f32> {
+        self.layout.tensors.iter().flat_map(|t| flat[t.offset + r * t.numel..t.offset + (r + 1) * t.numel].iter().copied()).collect()
+    }
+
+    fn scatter_run(&self, flat: &mut [f32], r: usize, values: &[f32]) {
+        let mut at = 0;
+        for t in &self.layout.tensors {
+            flat[t.offset + r * t.numel..t.offset + (r + 1) * t.numel].copy_from_slice(&values[at..at + t.numel]);
+            at += t.numel;
+        }
+    }
+
+    /// Every run's weights, tensors concatenated in layout order (a readback).
+    pub fn run_params(&self) -> Vec<Vec<f32>> {
+        let flat = self.gpu.read_f32(&self.params);
+        (0..self.runs.len()).map(|r| self.run_slice(&flat, r)).collect()
+    }
+
+    /// Every run's full training state (a readback; checkpoint steps only).
+    pub fn states(&self) -> Vec<RunState> {
+        let params = self.gpu.read_f32(&self.params);
+        let m1 = self.gpu.read_f32(&self.optimizer.moment1);
+        let m2 = self.gpu.read_f32(&self.optimizer.moment2);
+        let counts = self.optimizer.step_counts(self.gpu);
+        (0..self.runs.len())
+            .map(|r| RunState {
+                step: counts[r] as u64,
+                params: self.run_slice(&params, r),
+                moment1: if m1.len() == self.layout.len { self.run_slice(&m1, r) } else { vec![] },
+                moment2: if m2.len() == self.layout.len { self.run_slice(&m2, r) } else { vec![] },
+            })
+            .collect()
+    }
+
+    /// Restores every run from its saved state; all must be at the same step.
+    pub fn restore(&mut self, states: &[RunState]) -> Result<()> {
+        let step = states[0].step;
+        if states.iter().any(|s| s.step != step) {
+            bail!("the runs' saved states are at different steps; resume them separately");
+        }
+        let total: usize = self.layout.tensors.iter().map(|t| t.numel).sum();
+        let mut flats = [vec![0f32; self.layout.len], vec![0f32; self.layout.len], vec![0f32; self.layout.len]];
+        for (r, s) in states.iter().enumerate() {
+            if s.params.len() != total {
+                bail!("saved state has {} parameters, the model has {total}", s.params.len());
+            }
+            self.scatter_run(&mut flats[0], r, &s.params);
+            for (flat, moment) in flats[1..].iter_mut().zip([&s.moment1, &s.moment2]) {
+                if moment.len() == total {
+                    self.scatter_run(flat, r, moment);
+                }
+            }
+        }
+        self.gpu.write(&self.params, &flats[0]);
+        for (buf, flat) in [&self.optimizer.moment1, &self.optimizer.moment2].into_iter().zip(&flats[1..]) {
+            if buf.len == self.layout.len {
+                self.gpu.write(buf, flat);
+            }
+        }
+        self.optimizer.set_step_counts(self.gpu, &vec![step as u32; states.len()]);
+        self.step = step;
+        Ok(())
+    }
+}
