@@ -27,7 +27,7 @@ impl FromStr for BottleneckRank {
 }
 
 /// Train a model on a modular-arithmetic task, writing a run directory (RUNS.md).
-#[derive(clap::Args, Clone, Debug, Default)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     /// Starting point: power2022, power2022-late, nanda2023, tian-mlp or quick.
     #[arg(long, default_value = "power2022")]
