@@ -5,12 +5,12 @@ pub fn is_prime(n: u64) -> bool {
     if n < 4 {
         return n >= 2;
     }
-    if n % 2 == 0 || n % 3 == 0 {
+    if n.is_multiple_of(2) || n.is_multiple_of(3) {
         return false;
     }
     let mut k = 5u64;
     while k.saturating_mul(k) <= n {
-        if n % k == 0 || n % (k + 2) == 0 {
+        if n.is_multiple_of(k) || n.is_multiple_of(k + 2) {
             return false;
         }
         k += 6;
@@ -35,7 +35,7 @@ pub fn mod_pow(b: u64, mut e: u64, m: u64) -> u64 {
 
 /// y⁻¹ mod p for prime p and y ≢ 0 (Fermat: y^(p−2)). Panics on y ≡ 0.
 pub fn mod_inverse(y: u64, p: u64) -> u64 {
-    assert!(y % p != 0, "0 has no inverse mod {p}");
+    assert!(!y.is_multiple_of(p), "0 has no inverse mod {p}");
     mod_pow(y, p - 2, p)
 }
 
@@ -44,9 +44,9 @@ fn prime_factors(mut n: u64) -> Vec<u64> {
     let mut f = vec![];
     let mut q = 2;
     while q * q <= n {
-        if n % q == 0 {
+        if n.is_multiple_of(q) {
             f.push(q);
-            while n % q == 0 {
+            while n.is_multiple_of(q) {
                 n /= q;
             }
         }

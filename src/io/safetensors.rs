@@ -263,7 +263,8 @@ mod tests {
     #[test]
     fn round_trip_every_dtype() {
         let (tensors, metadata) = sample();
-        let path = test_dir("safetensors_round_trip").join("a.safetensors");
+        let dir = test_dir("safetensors_round_trip");
+        let path = dir.join("a.safetensors");
         write(&path, &tensors, &metadata).unwrap();
         let back = read(&path).unwrap();
         assert_eq!(back.tensors, tensors);
@@ -308,7 +309,8 @@ mod tests {
             let e = from_bytes(&bytes, "runs/x/step.safetensors").unwrap_err().to_string();
             assert!(e.starts_with("runs/x/step.safetensors: ") && e.contains(want), "{what}: {e}");
         }
-        let path = test_dir("safetensors_corrupt").join("cut.safetensors");
+        let dir = test_dir("safetensors_corrupt");
+        let path = dir.join("cut.safetensors");
         std::fs::write(&path, &good[..good.len() - 1]).unwrap();
         let e = read(&path).unwrap_err().to_string();
         assert!(e.contains("cut.safetensors: truncated"), "{e}");

@@ -27,7 +27,7 @@ impl FromStr for BottleneckRank {
 }
 
 /// Train a model on a modular-arithmetic task, writing a run directory (RUNS.md).
-#[derive(clap::Args, Clone, Debug, Default)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     /// Starting point: power2022, power2022-late, nanda2023, tian-mlp or quick.
     #[arg(long, default_value = "power2022")]
@@ -272,6 +272,12 @@ mod tests {
     }
 
     #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
     fn defaults_are_power2022_in_runs_power2022() {
         let runs = resolve(&[]).unwrap();
         assert_eq!(runs.len(), 1);
@@ -295,8 +301,9 @@ mod tests {
         assert_eq!((c.task, c.p, c.train_frac, c.seed, c.data_seed), (Task::Quad, 59, 0.4, 5, 6));
         assert_eq!((c.model, c.layers, c.d_model, c.heads, c.d_mlp), (Model::Transformer, 3, 96, 3, 200));
         assert_eq!((c.norm, c.act, c.variant, c.bottleneck_rank), (Norm::Pre, Act::Gelu, Variant::MlpOnly, Some(8)));
-        assert_eq!((c.optimizer, c.lr, c.weight_decay, c.beta1, c.beta2, c.eps, c.warmup, c.momentum), (Optimizer::Sgd, 0.1, 0.5, 0.8, 0.95, 1e-6, 7, 0.9));
-        assert_eq!((c.loss, c.batch_size, c.init_scale, c.init, c.l1, c.ortho_grad), (Loss::Stablemax, BatchSize::Size(100), 2.0, Init::Fourier, 1e-5, true));
+        assert_eq!((c.optimizer, c.lr, c.weight_decay, c.beta1, c.beta2), (Optimizer::Sgd, 0.1, 0.5, 0.8, 0.95));
+        assert_eq!((c.eps, c.warmup, c.momentum, c.loss), (1e-6, 7, 0.9, Loss::Stablemax));
+        assert_eq!((c.batch_size, c.init_scale, c.init, c.l1, c.ortho_grad), (BatchSize::Size(100), 2.0, Init::Fourier, 1e-5, true));
         assert_eq!(c.grokfast_ema, Some(GrokfastEma { alpha: 0.98, lambda: 2.0 }));
         assert_eq!((c.steps, c.eval_every, c.ckpt_every, c.ckpt_dtype), (3000, 30, 60, CkptDtype::F16));
         assert_eq!((c.preset.as_str(), c.dir.as_path()), ("nanda2023", Path::new("/tmp/o")));
@@ -339,7 +346,8 @@ mod tests {
 
     #[test]
     fn unparsable_values_are_rejected_by_the_parser() {
-        for flags in [["--task", "pow"], ["--optimizer", "lion"], ["--loss", "mse"], ["--batch-size", "many"], ["--grokfast-ema", "0.9"], ["--sweep", "p=3"]] {
+        let bad = [["--task", "pow"], ["--optimizer", "lion"], ["--loss", "mse"], ["--batch-size", "many"], ["--grokfast-ema", "0.9"], ["--sweep", "p=3"]];
+        for flags in bad {
             let e = parse(&flags).err().unwrap_or_else(|| panic!("{flags:?} must not parse")).to_string();
             assert!(e.lines().next().unwrap().contains("invalid value"), "{e}");
         }

@@ -300,7 +300,7 @@ impl RunConfig {
             }
             return Ok(());
         }
-        if self.heads == 0 || self.d_model % self.heads != 0 {
+        if self.heads == 0 || !self.d_model.is_multiple_of(self.heads) {
             bail!("heads ({}) must divide d_model ({})", self.heads, self.d_model);
         }
         if self.variant != Variant::AttnOnly && self.d_mlp == 0 {
@@ -319,7 +319,7 @@ impl RunConfig {
             bail!("lr must be a positive number, got {}", self.lr);
         }
         for (key, v) in [("weight_decay", self.weight_decay), ("l1", self.l1)] {
-            if !(v >= 0.0 && v.is_finite()) {
+            if !is_non_negative(v) {
                 bail!("{key} must be ≥ 0, got {v}");
             }
         }
@@ -338,12 +338,12 @@ impl RunConfig {
             bail!("choose one Grokfast filter: grokfast_ema or grokfast_ma");
         }
         if let Some(g) = self.grokfast_ema {
-            if !(0.0..1.0).contains(&g.alpha) || !(g.lambda >= 0.0 && g.lambda.is_finite()) {
+            if !(0.0..1.0).contains(&g.alpha) || !is_non_negative(g.lambda) {
                 bail!("grokfast_ema needs alpha in [0, 1) and lambda ≥ 0, got {},{}", g.alpha, g.lambda);
             }
         }
         if let Some(g) = self.grokfast_ma {
-            if g.window == 0 || !(g.lambda >= 0.0 && g.lambda.is_finite()) {
+            if g.window == 0 || !is_non_negative(g.lambda) {
                 bail!("grokfast_ma needs window ≥ 1 and lambda ≥ 0, got {},{}", g.window, g.lambda);
             }
         }
@@ -375,10 +375,17 @@ impl RunConfig {
     }
 }
 
+/// A finite number ≥ 0 (NaN is not).
+fn is_non_negative(v: f64) -> bool {
+    v >= 0.0 && v.is_finite()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::train::presets::preset;
+
+    type Change = Box<dyn FnOnce(&mut RunConfig)>;
 
     fn base() -> RunConfig {
         preset("power2022").unwrap().config
@@ -399,7 +406,7 @@ mod tests {
 
     #[test]
     fn each_bad_setting_has_its_own_message() {
-        let cases: Vec<(Box<dyn FnOnce(&mut RunConfig)>, &str)> = vec![
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|c| c.p = 96), "p must be prime, got 96 (try 97)"),
             (Box::new(|c| c.p = 2), "p must be a prime ≥ 3, got 2"),
             (Box::new(|c| c.train_frac = 0.0), "train_frac must be in (0, 1), got 0"),

@@ -122,7 +122,8 @@ mod tests {
 
     #[test]
     fn append_read_and_resume_drops_later_records() {
-        let path = test_dir("metrics_resume").join("metrics.jsonl");
+        let dir = test_dir("metrics_resume");
+        let path = dir.join("metrics.jsonl");
         let mut log = MetricsLog::create(&path).unwrap();
         for s in [0, 10, 20, 30] {
             log.append(&record(s)).unwrap();
@@ -137,7 +138,8 @@ mod tests {
 
     #[test]
     fn a_torn_last_line_is_skipped_and_repaired_on_resume() {
-        let path = test_dir("metrics_torn").join("metrics.jsonl");
+        let dir = test_dir("metrics_torn");
+        let path = dir.join("metrics.jsonl");
         let mut log = MetricsLog::create(&path).unwrap();
         log.append(&record(0)).unwrap();
         log.append(&record(5)).unwrap();
@@ -152,7 +154,8 @@ mod tests {
 
     #[test]
     fn nan_and_extra_fields_survive() {
-        let path = test_dir("metrics_nan").join("metrics.jsonl");
+        let dir = test_dir("metrics_nan");
+        let path = dir.join("metrics.jsonl");
         let mut r = record(1);
         r.train_loss = f64::NAN;
         r.extra.insert("grad_norm".into(), 2.5.into());
@@ -167,7 +170,8 @@ mod tests {
 
     #[test]
     fn a_corrupt_middle_line_names_file_and_line() {
-        let path = test_dir("metrics_corrupt").join("metrics.jsonl");
+        let dir = test_dir("metrics_corrupt");
+        let path = dir.join("metrics.jsonl");
         std::fs::write(&path, format!("{}garbage\n{}", record_line(&record(0)), record_line(&record(1)))).unwrap();
         let e = read_metrics(&path).unwrap_err().to_string();
         assert!(e.contains("metrics.jsonl:2:"), "{e}");

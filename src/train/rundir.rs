@@ -91,7 +91,8 @@ impl RunDir {
     /// An existing run and its config (for resume and analysis).
     pub fn open(path: &Path) -> Result<(RunDir, RunConfig)> {
         let file = path.join(CONFIG_FILE);
-        let text = fs::read_to_string(&file).map_err(|e| Error::msg(format!("{} holds no run: cannot read {}: {e}", path.display(), file.display())))?;
+        let text = fs::read_to_string(&file)
+            .map_err(|e| Error::msg(format!("{} holds no run: cannot read {}: {e}", path.display(), file.display())))?;
         let cfg = RunConfig { dir: path.to_path_buf(), ..RunConfig::from_json(&text, &file.display().to_string())? };
         Ok((RunDir { path: path.to_path_buf() }, cfg))
     }
@@ -230,7 +231,11 @@ pub fn remove_run_files(dir: &Path) -> Result<()> {
 /// Reads a checkpoint (f32 or f16) into f32 tensors, in file order (= layout order).
 pub fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
     let file = safetensors::read(path)?;
-    let step = file.metadata.get("step").and_then(|s| s.parse().ok()).ok_or_else(|| Error::msg(format!("{}: no step in the header metadata", path.display())))?;
+    let step = file
+        .metadata
+        .get("step")
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::msg(format!("{}: no step in the header metadata", path.display())))?;
     let params = file
         .tensors
         .into_iter()
@@ -245,12 +250,16 @@ pub fn read_checkpoint(path: &Path) -> Result<Checkpoint> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::test_dir;
+    use crate::io::{test_dir, TestDir};
     use crate::nn::init::{init_flat, param_specs};
     use crate::train::presets::preset;
 
-    fn quick_in(name: &str) -> RunConfig {
-        RunConfig { dir: test_dir(name).join("run"), ..preset("quick").unwrap().config }
+    /// The quick preset with its run directory inside a scratch directory (kept alive by the
+    /// returned guard).
+    fn quick_in(name: &str) -> (TestDir, RunConfig) {
+        let scratch = test_dir(name);
+        let cfg = RunConfig { dir: scratch.join("run"), ..preset("quick").unwrap().config };
+        (scratch, cfg)
     }
 
     fn create(cfg: &RunConfig, force: bool) -> Result<RunDir> {
@@ -260,7 +269,7 @@ mod tests {
 
     #[test]
     fn create_writes_config_and_the_exact_split() {
-        let cfg = quick_in("rundir_create");
+        let (_scratch, cfg) = quick_in("rundir_create");
         let dir = create(&cfg, false).unwrap();
         let (_, stored) = RunDir::open(&dir.path).unwrap();
         assert_eq!(stored, cfg);
@@ -274,16 +283,16 @@ mod tests {
 
     #[test]
     fn an_existing_run_is_refused_unless_resume_or_force() {
-        let cfg = quick_in("rundir_refuse");
+        let (_scratch, cfg) = quick_in("rundir_refuse");
         let dir = create(&cfg, false).unwrap();
         let e = create(&cfg, false).unwrap_err().to_string();
         assert!(e.ends_with("already holds this run; use --resume to continue it or --force to replace it"), "{e}");
         let mut other = cfg.clone();
         other.weight_decay = 0.5;
         let e = create(&other, false).unwrap_err().to_string();
-        assert!(e.ends_with("holds a different run (weight_decay: 0.0001 → 0.5); use --resume to continue it or --force to replace it"), "{e}");
+        assert!(e.ends_with("holds a different run (weight_decay: 0.001 → 0.5); use --resume to continue it or --force to replace it"), "{e}");
         let e = RunDir::resume(&other).unwrap_err().to_string();
-        assert!(e.contains("holds a different run (weight_decay: 0.0001 → 0.5)"), "{e}");
+        assert!(e.contains("holds a different run (weight_decay: 0.001 → 0.5)"), "{e}");
 
         let mut longer = cfg.clone();
         longer.steps = 3000;
@@ -300,15 +309,16 @@ mod tests {
 
     #[test]
     fn resume_of_an_empty_directory_says_it_holds_no_run() {
-        let cfg = quick_in("rundir_empty");
+        let (_scratch, cfg) = quick_in("rundir_empty");
         let e = RunDir::resume(&cfg).unwrap_err().to_string();
         assert!(e.contains("holds no run"), "{e}");
     }
 
     #[test]
     fn checkpoints_round_trip_in_f32_and_f16() {
+        let (_scratch, quick) = quick_in("rundir_ckpt");
         for dtype in [CkptDtype::F32, CkptDtype::F16] {
-            let cfg = RunConfig { ckpt_dtype: dtype, ..quick_in("rundir_ckpt") };
+            let cfg = RunConfig { ckpt_dtype: dtype, ..quick.clone() };
             let dir = create(&cfg, true).unwrap();
             let specs = param_specs(&cfg);
             let flat = init_flat(&cfg);
@@ -337,7 +347,7 @@ mod tests {
 
     #[test]
     fn rewind_drops_later_checkpoints_and_metrics() {
-        let cfg = quick_in("rundir_rewind");
+        let (_scratch, cfg) = quick_in("rundir_rewind");
         let dir = create(&cfg, false).unwrap();
         let (specs, flat) = (param_specs(&cfg), init_flat(&cfg));
         let mut log = MetricsLog::create(&dir.metrics_path()).unwrap();
