@@ -11,6 +11,7 @@ pub const SOFTMAX: &str = include_str!("../../shaders/softmax.wgsl");
 pub const LAYERNORM: &str = include_str!("../../shaders/layernorm.wgsl");
 pub const EMBEDDING: &str = include_str!("../../shaders/embedding.wgsl");
 pub const SELECT: &str = include_str!("../../shaders/select.wgsl");
+pub const GRAD_FILTERS: &str = include_str!("../../shaders/grad_filters.wgsl");
 
 /// (file name, source) of every shader in `shaders/`.
 pub const ALL: &[(&str, &str)] = &[
@@ -24,4 +25,5 @@ pub const ALL: &[(&str, &str)] = &[
     ("layernorm.wgsl", LAYERNORM),
     ("embedding.wgsl", EMBEDDING),
     ("select.wgsl", SELECT),
+    ("grad_filters.wgsl", GRAD_FILTERS),
 ];
