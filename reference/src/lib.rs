@@ -13,6 +13,7 @@ pub mod dft;
 pub mod elementwise;
 pub mod embedding;
 pub mod finite_diff;
+pub mod grad_filters;
 pub mod layernorm;
 pub mod matmul;
 pub mod mlp;

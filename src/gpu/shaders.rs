@@ -14,6 +14,7 @@ pub const LAYERNORM: &str = include_str!("../../shaders/layernorm.wgsl");
 pub const EMBEDDING: &str = include_str!("../../shaders/embedding.wgsl");
 pub const SELECT: &str = include_str!("../../shaders/select.wgsl");
 pub const FFT: &str = include_str!("../../shaders/fft.wgsl");
+pub const GRAD_FILTERS: &str = include_str!("../../shaders/grad_filters.wgsl");
 
 /// (file name, source) of every shader in `shaders/`.
 pub const ALL: &[(&str, &str)] = &[
@@ -30,4 +31,5 @@ pub const ALL: &[(&str, &str)] = &[
     ("embedding.wgsl", EMBEDDING),
     ("select.wgsl", SELECT),
     ("fft.wgsl", FFT),
+    ("grad_filters.wgsl", GRAD_FILTERS),
 ];
