@@ -1,3 +1,4 @@
 //! Microbenchmarks behind `grokgpu bench`, one file per target.
 
 pub mod fft;
+pub mod step;

@@ -11,6 +11,23 @@ pub enum Target {
     /// Batched complex FFTs at lengths 97, 113, 96, 128, 256, 1024, 4096: transforms per
     /// second and effective GB/s.
     Fft(Options),
+    /// Training steps per second of a preset's replayed step program at R runs.
+    Step(StepOptions),
+}
+
+#[derive(Args)]
+pub struct StepOptions {
+    /// Presets to time, comma-separated.
+    #[arg(long, default_value = "power2022,nanda2023,tian-mlp", value_delimiter = ',')]
+    pub presets: Vec<String>,
+    /// Run counts R to time, comma-separated.
+    #[arg(long, default_value = "1,8,64", value_delimiter = ',')]
+    pub runs: Vec<usize>,
+    /// Time each dispatch of the step alone and print the breakdown.
+    #[arg(long)]
+    pub profile: bool,
+    #[command(flatten)]
+    pub common: Options,
 }
 
 /// Flags every target takes.
@@ -27,7 +44,43 @@ pub struct Options {
 pub fn run(target: Target) -> Result<()> {
     match target {
         Target::Fft(options) => fft(&options),
+        Target::Step(options) => step(&options),
     }
+}
+
+fn step(options: &StepOptions) -> Result<()> {
+    let gpu = Gpu::open(options.common.json)?;
+    let (steps, rounds) = if options.common.quick { (4, 3) } else { (64, 5) };
+    let runs = if options.common.quick { vec![1] } else { options.runs.clone() };
+    if !options.common.json {
+        println!("training step on {} (wall clock, median of {rounds} rounds of {steps} steps)", gpu.adapter_name());
+        println!("{:>10} {:>4} {:>10} {:>12} {:>12} {:>14} {:>12}", "preset", "R", "dispatches", "ms/step", "steps/s", "aggregate/s", "encode µs");
+    }
+    for preset in &options.presets {
+        for &r in &runs {
+            let m = bench::step::measure(&gpu, preset, r, steps, rounds, options.profile)?;
+            if options.common.json {
+                let doc = serde_json::json!({
+                    "bench": "step", "config": m.preset, "mode": "grokgpu", "runs": m.runs,
+                    "steps_per_s": m.steps_per_second(), "aggregate_steps_per_s": m.aggregate_steps_per_second(),
+                    "dispatches_per_step": m.dispatches, "submits_per_step": m.submits_per_step,
+                    "encode_us_per_step": m.encode_seconds * 1e6, "device": gpu.adapter_name(),
+                    "profile": m.profile.iter().map(|(l, s)| serde_json::json!([l, s])).collect::<Vec<_>>(),
+                });
+                println!("{doc}");
+                continue;
+            }
+            println!(
+                "{:>10} {:>4} {:>10} {:>12.3} {:>12.1} {:>14.1} {:>12.1}",
+                m.preset, m.runs, m.dispatches, m.seconds_per_step * 1e3, m.steps_per_second(), m.aggregate_steps_per_second(), m.encode_seconds * 1e6
+            );
+            let total: f64 = m.profile.iter().map(|p| p.1).sum();
+            for (label, s) in &m.profile {
+                println!("{:>28} {:>10.1} µs {:>5.1}%", label, s * 1e6, 100.0 * s / total);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn fft(options: &Options) -> Result<()> {

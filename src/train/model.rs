@@ -2,6 +2,7 @@
 //! per-run hyperparameters, the loss kind.
 
 use super::config::{Act, Loss, Model, Norm, Optimizer, RunConfig, Variant};
+use crate::nn::grad_filters::FilterConfig;
 use crate::nn::optimizer::{Hyperparams, OptimizerKind};
 use crate::nn::spec::{self, MlpSpec, ModelSpec, TransformerSpec};
 use crate::tensor::ops::cross_entropy::LossKind;
@@ -53,6 +54,15 @@ impl RunConfig {
             eps: self.eps,
             momentum: self.momentum,
             warmup: self.warmup as u32,
+        }
+    }
+
+    pub fn filter_config(&self) -> FilterConfig {
+        FilterConfig {
+            l1: (self.l1 != 0.0).then_some(self.l1),
+            ortho_grad: self.ortho_grad,
+            grokfast_ema: self.grokfast_ema.map(|g| (g.alpha, g.lambda)),
+            grokfast_ma: self.grokfast_ma.map(|g| (g.window, g.lambda)),
         }
     }
 

@@ -10,6 +10,7 @@ use super::norms::{RunNorms, WeightNorms};
 use crate::data::BatchSchedule;
 use crate::gpu::{Buffer, Gpu, Program};
 use crate::nn::forward::{forward, Weights};
+use crate::nn::grad_filters::GradFilters;
 use crate::nn::init::init_params;
 use crate::nn::optimizer::Optimizer;
 use crate::nn::spec::ModelSpec;
@@ -31,12 +32,12 @@ pub struct RunEval {
     pub norms: RunNorms,
 }
 
-/// A run's optimizer state in layout order, for state.safetensors.
+/// A run's training state in layout order, for state.safetensors: weights, optimizer
+/// moments and gradient-filter state (each a whole number of layout-sized blocks).
 pub struct RunState {
     pub step: u64,
     pub params: Vec<f32>,
-    pub moment1: Vec<f32>,
-    pub moment2: Vec<f32>,
+    pub buffers: Vec<(String, Vec<f32>)>,
 }
 
 pub struct Trainer<'g> {
@@ -46,6 +47,7 @@ pub struct Trainer<'g> {
     pub layout: FlatLayout,
     pub params: Buffer,
     optimizer: Optimizer,
+    filters: GradFilters,
     step_program: Program,
     feed: Option<MinibatchFeed>,
     data: DeviceData,
@@ -65,9 +67,10 @@ fn check_compatible(runs: &[RunConfig]) -> Result<()> {
             && r.train_frac == first.train_frac
             && r.batch_len() == first.batch_len()
             && r.optimizer == first.optimizer
-            && r.loss == first.loss;
+            && r.loss == first.loss
+            && r.filter_config() == first.filter_config();
         if !same {
-            bail!("runs trained together must share the model, task, p, train_frac, batch size, optimizer and loss");
+            bail!("runs trained together must share the model, task, p, train_frac, batch size, optimizer, loss and gradient filters");
         }
     }
     Ok(())
@@ -116,6 +119,7 @@ impl<'g> Trainer<'g> {
         gpu.write(&params, &flat);
         let hyper: Vec<_> = runs.iter().map(RunConfig::hyperparams).collect();
         let optimizer = Optimizer::new(gpu, first.optimizer_kind(), &layout, &params, &grads, &hyper);
+        let filters = GradFilters::new(gpu, &layout, &params, &grads, &optimizer.step_count, &first.filter_config());
 
         let full_batch = batch == data.train.rows;
         let feed = (!full_batch).then(|| {
@@ -140,11 +144,12 @@ impl<'g> Trainer<'g> {
         }
         step_program.extend(tape.forward_program().clone());
         step_program.extend(backward);
+        step_program.extend(filters.program().clone());
         step_program.extend(optimizer.program().clone());
 
         let eval = Evaluator::new(gpu, &spec, &layout, &params, &data, first.loss_kind());
         let norms = WeightNorms::new(gpu, &layout, &params);
-        Ok(Trainer { gpu, runs, spec, layout, params, optimizer, step_program, feed, data, eval, norms, step: 0 })
+        Ok(Trainer { gpu, runs, spec, layout, params, optimizer, filters, step_program, feed, data, eval, norms, step: 0 })
     }
 
     /// Dispatches one update replays (gather, forward, backward, optimizer).
@@ -203,18 +208,30 @@ impl<'g> Trainer<'g> {
         (0..self.runs.len()).map(|r| self.run_slice(&flat, r)).collect()
     }
 
+    /// The state buffers besides the weights, by name: optimizer moments and filter state.
+    fn state_buffers(&self) -> Vec<(String, Buffer)> {
+        let mut bufs = vec![("moment1".to_string(), self.optimizer.moment1.clone()), ("moment2".to_string(), self.optimizer.moment2.clone())];
+        bufs.extend(self.filters.state_buffers().into_iter().map(|(n, b)| (n.to_string(), b.clone())));
+        // Placeholders (an optimizer or filter that keeps no state) are not layout-sized.
+        bufs.retain(|(_, b)| b.len % self.layout.len == 0);
+        bufs
+    }
+
+    /// Run r's share of a buffer made of whole layout-sized blocks.
+    fn run_blocks(&self, flat: &[f32], r: usize) -> Vec<f32> {
+        flat.chunks(self.layout.len).flat_map(|block| self.run_slice(block, r)).collect()
+    }
+
     /// Every run's full training state (a readback; checkpoint steps only).
     pub fn states(&self) -> Vec<RunState> {
         let params = self.gpu.read_f32(&self.params);
-        let m1 = self.gpu.read_f32(&self.optimizer.moment1);
-        let m2 = self.gpu.read_f32(&self.optimizer.moment2);
+        let buffers: Vec<(String, Vec<f32>)> = self.state_buffers().into_iter().map(|(n, b)| (n, self.gpu.read_f32(&b))).collect();
         let counts = self.optimizer.step_counts(self.gpu);
         (0..self.runs.len())
             .map(|r| RunState {
                 step: counts[r] as u64,
                 params: self.run_slice(&params, r),
-                moment1: if m1.len() == self.layout.len { self.run_slice(&m1, r) } else { vec![] },
-                moment2: if m2.len() == self.layout.len { self.run_slice(&m2, r) } else { vec![] },
+                buffers: buffers.iter().map(|(n, flat)| (n.clone(), self.run_blocks(flat, r))).collect(),
             })
             .collect()
     }
@@ -226,23 +243,28 @@ impl<'g> Trainer<'g> {
             bail!("the runs' saved states are at different steps; resume them separately");
         }
         let total: usize = self.layout.tensors.iter().map(|t| t.numel).sum();
-        let mut flats = [vec![0f32; self.layout.len], vec![0f32; self.layout.len], vec![0f32; self.layout.len]];
+        let mut params = vec![0f32; self.layout.len];
         for (r, s) in states.iter().enumerate() {
             if s.params.len() != total {
                 bail!("saved state has {} parameters, the model has {total}", s.params.len());
             }
-            self.scatter_run(&mut flats[0], r, &s.params);
-            for (flat, moment) in flats[1..].iter_mut().zip([&s.moment1, &s.moment2]) {
-                if moment.len() == total {
-                    self.scatter_run(flat, r, moment);
+            self.scatter_run(&mut params, r, &s.params);
+        }
+        self.gpu.write(&self.params, &params);
+        for (name, buf) in self.state_buffers() {
+            let mut flat = vec![0f32; buf.len];
+            for (r, s) in states.iter().enumerate() {
+                let Some((_, values)) = s.buffers.iter().find(|(n, _)| *n == name) else {
+                    bail!("saved state has no '{name}'; it was written with other optimizer or filter settings");
+                };
+                if values.len() != total * (buf.len / self.layout.len) {
+                    bail!("saved '{name}' has {} values, expected {}", values.len(), total * (buf.len / self.layout.len));
+                }
+                for (block, run_values) in flat.chunks_mut(self.layout.len).zip(values.chunks(total)) {
+                    self.scatter_run(block, r, run_values);
                 }
             }
-        }
-        self.gpu.write(&self.params, &flats[0]);
-        for (buf, flat) in [&self.optimizer.moment1, &self.optimizer.moment2].into_iter().zip(&flats[1..]) {
-            if buf.len == self.layout.len {
-                self.gpu.write(buf, flat);
-            }
+            self.gpu.write(&buf, &flat);
         }
         self.optimizer.set_step_counts(self.gpu, &vec![step as u32; states.len()]);
         self.step = step;
