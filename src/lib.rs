@@ -4,6 +4,7 @@
 //! their gradients and the tape that traces them into a replayable program), `fft`,
 //! `nn`, `data`, `train`, `analysis`, `plot`.
 
+pub mod analysis;
 pub mod error;
 pub mod gpu;
 pub mod nn;

@@ -1,0 +1,9 @@
+//! Checkpoint analyses (ANALYSES.md), each a family of pure functions over host arrays.
+
+pub mod dft;
+pub mod matrix;
+pub mod rng;
+pub mod spectrum;
+
+pub use dft::{Complex, CpuDft, Dft};
+pub use matrix::Matrix;
