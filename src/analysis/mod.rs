@@ -1,8 +1,10 @@
 //! Checkpoint analyses (ANALYSES.md), each a family of pure functions over host arrays.
 
+pub mod alignment;
 pub mod dft;
 pub mod matrix;
 pub mod rng;
+pub mod sparsity;
 pub mod spectrum;
 
 pub use dft::{Complex, CpuDft, Dft};

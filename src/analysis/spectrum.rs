@@ -141,6 +141,11 @@ impl TokenSpectrum {
         all.chunks(half_bins(n) * d).map(|bins| TokenSpectrum { n, d, bins: bins.to_vec() }).collect()
     }
 
+    /// Bins kept, n/2 + 1.
+    pub fn bin_count(&self) -> usize {
+        half_bins(self.n)
+    }
+
     pub fn at(&self, k: usize, j: usize) -> Complex {
         self.bins[k * self.d + j]
     }
