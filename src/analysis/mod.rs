@@ -3,6 +3,7 @@
 pub mod alignment;
 pub mod dft;
 pub mod matrix;
+pub mod phase;
 pub mod rng;
 pub mod sparsity;
 pub mod spectrum;
