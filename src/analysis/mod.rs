@@ -2,7 +2,10 @@
 
 pub mod alignment;
 pub mod dft;
+pub mod fsd;
+pub mod grid;
 pub mod matrix;
+pub mod neurons;
 pub mod phase;
 pub mod rng;
 pub mod sparsity;
