@@ -3,6 +3,7 @@
 pub mod alignment;
 pub mod dft;
 pub mod fsd;
+pub mod geometry;
 pub mod grid;
 pub mod matrix;
 pub mod neurons;
