@@ -2,6 +2,7 @@
 
 pub mod alignment;
 pub mod dft;
+pub mod dynamics;
 pub mod fsd;
 pub mod geometry;
 pub mod grid;
