@@ -33,7 +33,7 @@ pub const METRICS: &[MetricInfo] = &[
     m("align_2d", "Alignment", "share of (token, hidden) 2D energy in the top 2|key| bins"),
     m("align_2d_z", "Alignment", "z-score of align_2d against random hidden-unit orders"),
     m("phase_r2", "Phase", "R² of a linear phase-versus-k fit (seed 000, literal)"),
-    m("token_phase_coherence", "Phase", "tokens' phase coherence R_k in the key planes (1 ideal, ≈ 1/√p random)"),
+    m("token_phase_coherence", "Phase", "tokens' phase coherence R_k in the key planes (1 ideal; ≈ 0.75 for a Gaussian W_E with d ≈ p)"),
     m("circuit_ratio", "Circuits", "algorithmic over memorizing logit margin, α_alg/α_mem"),
     m("excluded_loss", "Circuits", "train loss with the key-frequency logit directions removed"),
     m("restricted_loss", "Circuits", "loss with only the key-frequency logit directions kept"),

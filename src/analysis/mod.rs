@@ -25,7 +25,7 @@
 //! | `align_1d_key`, `align_1d_top8` | share of q in the key frequencies / the 8 largest | [`alignment`], § 3 |
 //! | `align_2d`, `align_2d_z` | share of W_E's (token, hidden) 2D energy in the top 2·\|key\| bins, and its z-score against 200 column permutations (*proposed*) | [`alignment`], seed 000 finding 2 |
 //! | `phase_r2` | R² of a weighted linear fit of unwrapped phase against k, per column, energy-weighted; NaN when no column has 3 consecutive strong bins | [`phase`], seed 000 (literal) |
-//! | `token_phase_coherence` | per key k, R_k = \|mean e^{iψ_t}\| of the tokens' angles in the (C_k, S_k) plane against σ·2πkt/p; 1 ideal, ≈ 1/√p unrelated | [`phase`], § 4 |
+//! | `token_phase_coherence` | per key k, R_k = \|mean e^{iψ_t}\| of the tokens' angles in the (C_k, S_k) plane against σ·2πkt/p; 1 ideal, ≈ 1/√p for angles unrelated to t (a Gaussian W_E with d ≈ p gives ≈ 0.75: compare with that baseline) | [`phase`], § 4 |
 //! | phase interventions | (a) literal: phases set to 2πkj/p; (b) in-plane: token angles set to σ·2πkt/p + mean | [`phase`], § 4 |
 //! | `fsd`, `fsd_p` | frequency synchronization of the components' profiles π_c, null-normalized over 999 label permutations, and its p-value (*proposed*); FSD ceiling step | [`fsd`], seed 004 |
 //! | `pca_pr` | participation ratio (Σλ)²/Σλ² of a covariance of rows | [`geometry`], seed 001 |

@@ -94,9 +94,9 @@ fn prime_factors(mut n: usize) -> Vec<usize> {
     let mut factors = Vec::new();
     let mut f = 2;
     while f * f <= n {
-        if n % f == 0 {
+        if n.is_multiple_of(f) {
             factors.push(f);
-            while n % f == 0 {
+            while n.is_multiple_of(f) {
                 n /= f;
             }
         }

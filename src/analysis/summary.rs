@@ -1,7 +1,7 @@
 //! The run summary (seed 000's Table A1): initial, peak and final value of every scalar
 //! metric, the events and the precursors' leads, as `summary.json` and `summary.md`.
 
-use super::catalogue::lookup;
+use super::catalogue::{lookup, METRICS};
 use super::events::{lead, Events, Record};
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -28,7 +28,8 @@ pub struct Summary {
     pub events: Events,
 }
 
-/// Scalar fields in order of first appearance, `step` excluded.
+/// Numeric fields (`step` excluded), in catalogue order so that each analysis family's rows
+/// sit together; fields the catalogue does not know go last, by name.
 fn scalar_fields(records: &[Record]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for record in records {
@@ -38,7 +39,18 @@ fn scalar_fields(records: &[Record]) -> Vec<String> {
             }
         }
     }
+    let rank = |name: &str| lookup(name).map_or(usize::MAX, |m| METRICS.iter().position(|x| x.name == m.name).unwrap_or(usize::MAX));
+    names.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
     names
+}
+
+/// The family column: W_U variants are marked as such.
+fn family(name: &str) -> String {
+    match lookup(name) {
+        Some(info) if name.starts_with("wu_") => format!("{} (W_U)", info.family),
+        Some(info) => info.family.to_string(),
+        None => "Other".to_string(),
+    }
 }
 
 impl Summary {
@@ -106,7 +118,7 @@ impl Summary {
             let _ = writeln!(
                 md,
                 "| {} | `{}` | {} | {} ({}) | {} | {} | {} | {} |",
-                info.map_or("Other", |i| i.family),
+                family(&m.name),
                 m.name,
                 number(m.initial.1),
                 number(m.peak.1),
@@ -181,9 +193,9 @@ mod tests {
     fn initial_peak_final_of_every_scalar() {
         let s = Summary::of(&records());
         let names: Vec<&str> = s.metrics.iter().map(|m| m.name.as_str()).collect();
-        // Arrays and strings are not scalars; fields appear in first-seen order.
-        assert_eq!(names, vec!["gini", "n_eff", "train_acc", "val_acc", "wu_gini"]);
-        let n_eff = &s.metrics[1];
+        // Arrays and strings are not scalars; rows follow the catalogue (families together).
+        assert_eq!(names, vec!["train_acc", "val_acc", "n_eff", "gini", "wu_gini"]);
+        let n_eff = &s.metrics[2];
         assert_eq!((n_eff.initial, n_eff.peak, n_eff.last), ((0, 5.2), (2000, 25.1), (5000, 20.3)));
         let wu = &s.metrics[4];
         assert_eq!(wu.initial, (1000, 0.1), "the first record holding the field");
@@ -201,7 +213,7 @@ mod tests {
         assert_eq!(j["precursors"]["fsd_ceiling"]["step"], Value::Null);
         let md = s.to_markdown();
         assert!(md.contains("| Sparsity | `n_eff` | 5.200 | 25.10 (2000) | 20.30 | 2000 | ↑ 290% |"), "{md}");
-        assert!(md.contains("| Sparsity | `wu_gini` | 0.1000 |"), "{md}");
+        assert!(md.contains("| Sparsity (W_U) | `wu_gini` | 0.1000 |"), "{md}");
         assert!(md.contains("| n_eff_peak | 2000 | 2000 |"), "{md}");
         assert!(md.contains("| fsd_ceiling | — | — |"), "{md}");
     }
