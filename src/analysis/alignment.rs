@@ -5,7 +5,7 @@
 //! order and is reported together with a z-score against random column orders (*proposed*:
 //! no public code fixes this definition).
 
-use super::dft::{full_power_2d, Dft};
+use super::dft::{full_power_2d, Complex, Dft};
 use super::matrix::Matrix;
 use super::rng::Rng;
 
@@ -26,7 +26,7 @@ pub fn align_1d_top8(q: &[f64]) -> f64 {
 
 /// The share of the k ≠ 0 rows' energy in the `top` largest bins of one grid's |F2|²,
 /// from its half spectrum [n, d/2 + 1].
-fn top_bin_share(half: &[super::dft::Complex], n: usize, d: usize, top: usize) -> f64 {
+fn top_bin_share(half: &[Complex], n: usize, d: usize, top: usize) -> f64 {
     let mut power: Vec<f64> =
         (1..n).flat_map(|a| (0..d).map(move |b| (a, b))).map(|(a, b)| full_power_2d(half, n, d, a, b)).collect();
     let total: f64 = power.iter().sum();
