@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod choice;
 pub mod data;
+pub mod analysis;
 pub mod error;
 pub mod fft;
 pub mod gpu;

@@ -1,0 +1,197 @@
+//! Events on the checkpoint series (ANALYSES.md § Events): memorization, grokking, and the
+//! precursors that may announce grokking, each with its lead = grok_step − step.
+//!
+//! Records are the per-checkpoint JSON objects (metrics.jsonl joined with analysis.jsonl by
+//! `step`), in step order.
+
+use serde_json::{Map, Value};
+
+pub type Record = Map<String, Value>;
+
+/// Memorization: the first eval step with train_acc ≥ this.
+pub const MEMORIZED_ACC: f64 = 0.99;
+/// Grokking: the first eval step with val_acc ≥ this.
+pub const GROKKED_ACC: f64 = 0.9;
+/// A circuit crossover must hold for this many following checkpoints.
+pub const CROSSOVER_HOLD: usize = 3;
+
+/// (step, value) of every record holding `field` as a finite number.
+pub fn series(records: &[Record], field: &str) -> Vec<(u64, f64)> {
+    records
+        .iter()
+        .filter_map(|r| {
+            let step = r.get("step")?.as_u64()?;
+            let value = r.get(field)?.as_f64()?;
+            value.is_finite().then_some((step, value))
+        })
+        .collect()
+}
+
+/// The first step whose value is ≥ `threshold`.
+pub fn first_at_least(series: &[(u64, f64)], threshold: f64) -> Option<u64> {
+    series.iter().find(|(_, v)| *v >= threshold).map(|&(s, _)| s)
+}
+
+/// `memorization_step`: the first eval step with train_acc ≥ 0.99.
+pub fn memorization_step(records: &[Record]) -> Option<u64> {
+    first_at_least(&series(records, "train_acc"), MEMORIZED_ACC)
+}
+
+/// `grok_step`: the first eval step with val_acc ≥ 0.9.
+pub fn grok_step(records: &[Record]) -> Option<u64> {
+    first_at_least(&series(records, "val_acc"), GROKKED_ACC)
+}
+
+/// The step of the series' maximum (the first, on ties).
+pub fn peak_step(series: &[(u64, f64)]) -> Option<u64> {
+    series.iter().fold(None, |best: Option<(u64, f64)>, &(s, v)| match best {
+        Some((_, b)) if b >= v => best,
+        _ => Some((s, v)),
+    })
+    .map(|(s, _)| s)
+}
+
+/// Circuit crossover: the first checkpoint with circuit_ratio ≥ 1 whose next 3 checkpoints
+/// exist and stay ≥ 1.
+pub fn crossover_step(ratio: &[(u64, f64)]) -> Option<u64> {
+    (0..ratio.len().saturating_sub(CROSSOVER_HOLD))
+        .find(|&i| ratio[i..=i + CROSSOVER_HOLD].iter().all(|&(_, r)| r >= 1.0))
+        .map(|i| ratio[i].0)
+}
+
+/// Excluded-loss rise (*proposed*: ANALYSES.md names the event, not its rule): with M the
+/// series' maximum and m its minimum before M, the first step after that minimum at which
+/// the excluded loss has covered half the rise, ≥ (m + M)/2. None if it never rises.
+pub fn rise_step(series: &[(u64, f64)]) -> Option<u64> {
+    let top = series.iter().enumerate().fold(None, |best: Option<usize>, (i, &(_, v))| match best {
+        Some(b) if series[b].1 >= v => Some(b),
+        _ => Some(i),
+    })?;
+    let bottom = (0..=top).fold(0, |b, i| if series[i].1 < series[b].1 { i } else { b });
+    let (low, high) = (series[bottom].1, series[top].1);
+    if high <= low {
+        return None;
+    }
+    series[bottom..=top].iter().find(|(_, v)| *v >= 0.5 * (low + high)).map(|&(s, _)| s)
+}
+
+/// One precursor of grokking.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Precursor {
+    pub name: &'static str,
+    pub step: Option<u64>,
+    /// grok_step − step: positive when the precursor comes first.
+    pub lead: Option<i64>,
+}
+
+/// The events of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Events {
+    pub memorization_step: Option<u64>,
+    pub grok_step: Option<u64>,
+    pub precursors: Vec<Precursor>,
+}
+
+impl Events {
+    /// Precursors: `n_eff_peak` (step of the n_eff maximum), `circuit_crossover`,
+    /// `fsd_ceiling` (first fsd ≥ 0.95·final), `excluded_loss_rise`.
+    pub fn of(records: &[Record]) -> Events {
+        let grok = grok_step(records);
+        let fsd = series(records, "fsd");
+        let (fsd_steps, fsd_values): (Vec<u64>, Vec<f64>) = fsd.into_iter().unzip();
+        let precursors = [
+            ("n_eff_peak", peak_step(&series(records, "n_eff"))),
+            ("circuit_crossover", crossover_step(&series(records, "circuit_ratio"))),
+            ("fsd_ceiling", super::fsd::fsd_ceiling_step(&fsd_steps, &fsd_values)),
+            ("excluded_loss_rise", rise_step(&series(records, "excluded_loss"))),
+        ]
+        .into_iter()
+        .map(|(name, step)| Precursor { name, step, lead: lead(grok, step) })
+        .collect();
+        Events { memorization_step: memorization_step(records), grok_step: grok, precursors }
+    }
+}
+
+/// grok − step, when both exist.
+pub fn lead(grok: Option<u64>, step: Option<u64>) -> Option<i64> {
+    Some(grok? as i64 - step? as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn records(rows: &[Value]) -> Vec<Record> {
+        rows.iter().map(|r| r.as_object().unwrap().clone()).collect()
+    }
+
+    #[test]
+    fn memorization_and_grokking_steps() {
+        let r = records(&[
+            json!({"step": 0, "train_acc": 0.01, "val_acc": 0.01}),
+            json!({"step": 100, "train_acc": 0.995, "val_acc": 0.02}),
+            json!({"step": 200, "train_acc": 0.98, "val_acc": 0.5}),
+            json!({"step": 300, "train_acc": 1.0, "val_acc": 0.9}),
+        ]);
+        assert_eq!(memorization_step(&r), Some(100));
+        assert_eq!(grok_step(&r), Some(300));
+        assert_eq!(grok_step(&r[..3]), None);
+    }
+
+    #[test]
+    fn crossover_needs_three_more_checkpoints_above_one() {
+        let s = |v: &[f64]| v.iter().enumerate().map(|(i, &x)| (10 * i as u64, x)).collect::<Vec<_>>();
+        assert_eq!(crossover_step(&s(&[0.2, 1.1, 0.9, 1.2, 1.3, 1.0, 1.4])), Some(30));
+        assert_eq!(crossover_step(&s(&[0.2, 1.1, 1.2, 1.3, 1.0])), Some(10));
+        assert_eq!(crossover_step(&s(&[0.2, 0.5, 1.2, 1.3])), None, "only two checkpoints follow");
+    }
+
+    #[test]
+    fn excluded_loss_rise_is_the_half_way_point() {
+        let s = [(0, 3.0), (10, 1.0), (20, 1.5), (30, 2.9), (40, 5.0), (50, 0.1)];
+        // Minimum before the peak 1.0 at step 10, peak 5.0: first ≥ 3.0 after it is step 40
+        // (2.9 falls short).
+        assert_eq!(rise_step(&s), Some(40));
+        assert_eq!(rise_step(&[(0, 2.0), (10, 1.0)]), None, "never rises");
+        assert_eq!(peak_step(&s), Some(40));
+    }
+
+    #[test]
+    fn precursors_and_leads() {
+        let mut rows = Vec::new();
+        for i in 0..10u64 {
+            let step = 100 * i;
+            rows.push(json!({
+                "step": step,
+                "train_acc": if i >= 2 { 1.0 } else { 0.3 },
+                "val_acc": if i >= 8 { 0.95 } else { 0.1 },
+                "n_eff": ([30.0, 25.0, 20.0, 12.0, 20.0, 8.0, 5.0, 4.0, 4.0, 4.0][i as usize]),
+                "circuit_ratio": if i >= 5 { 1.5 } else { 0.5 },
+                "fsd": ([0.0, 0.1, 0.2, 0.4, 0.7, 0.97, 0.99, 1.0, 1.0, 1.0][i as usize]),
+                "excluded_loss": ([4.0, 2.0, 1.0, 1.2, 2.0, 3.0, 4.0, 4.5, 4.6, 4.6][i as usize]),
+            }));
+        }
+        let e = Events::of(&records(&rows));
+        assert_eq!((e.memorization_step, e.grok_step), (Some(200), Some(800)));
+        let got: Vec<(&str, Option<u64>, Option<i64>)> = e.precursors.iter().map(|p| (p.name, p.step, p.lead)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("n_eff_peak", Some(0), Some(800)),
+                ("circuit_crossover", Some(500), Some(300)),
+                ("fsd_ceiling", Some(500), Some(300)),
+                ("excluded_loss_rise", Some(500), Some(300)),
+            ]
+        );
+    }
+
+    #[test]
+    fn non_numbers_and_missing_fields_are_skipped() {
+        let r = records(&[json!({"step": 0, "fsd": null}), json!({"step": 5, "fsd": 0.3}), json!({"fsd": 0.9})]);
+        assert_eq!(series(&r, "fsd"), vec![(5, 0.3)]);
+        let e = Events::of(&r);
+        assert_eq!(e.grok_step, None);
+        assert!(e.precursors.iter().all(|p| p.lead.is_none()));
+    }
+}
