@@ -4,10 +4,10 @@
 //! their gradients and the tape that traces them into a replayable program), `fft`,
 //! `nn`, `data`, `train`, `analysis`, `plot`.
 
+pub mod analysis;
 pub mod bench;
 pub mod choice;
 pub mod data;
-pub mod analysis;
 pub mod error;
 pub mod fft;
 pub mod gpu;
