@@ -122,20 +122,21 @@ pub fn train(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Evaluates every run, logs it, and stops on a non-finite loss (the last checkpoint
-/// written stays the last good one).
+/// Evaluates every run, logs it, and stops on a non-finite loss or weight norm (the last
+/// checkpoint written stays the last good one).
 fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: Instant, mark: &mut (Instant, u64)) -> Result<()> {
     let evals = trainer.evaluate();
     let elapsed = started.elapsed().as_secs_f64();
     for ((cfg, log), e) in trainer.runs.iter().zip(&mut runs.logs).zip(&evals) {
         log.append(&eval_record(cfg, trainer.step, e, elapsed))?;
-        if !e.train_loss.is_finite() || !e.val_loss.is_finite() {
+        if !e.train_loss.is_finite() || !e.val_loss.is_finite() || !e.norms.global.is_finite() {
             log.sync()?;
             bail!(
-                "{} diverged at step {} (train loss {}); its last good checkpoint is the latest in {}",
+                "{} diverged at step {} (train loss {}, weight norm {}); its last good checkpoint is the latest in {}",
                 cfg.dir.display(),
                 trainer.step,
                 e.train_loss,
+                e.norms.global,
                 cfg.dir.join("checkpoints").display()
             );
         }

@@ -1,0 +1,93 @@
+//! Bad input to `grokgpu train` gets one clear error line and a non-zero exit, never a panic.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("grokgpu-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn train(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_grokgpu")).arg("train").args(args).output().expect("grokgpu runs")
+}
+
+/// A tiny, fast run of `steps` updates in `dir` with extra flags.
+fn tiny_steps(dir: &PathBuf, steps: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["--preset", "quick", "--p", "11", "--d-model", "8", "--steps", steps, "--eval-every", "3", "--ckpt-every", "3", "--out-dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    train(&args)
+}
+
+fn tiny(dir: &PathBuf, extra: &[&str]) -> Output {
+    tiny_steps(dir, "6", extra)
+}
+
+#[track_caller]
+fn assert_error(out: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure, got success; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic instead of an error: {stderr}");
+    let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error_lines.len(), 1, "expected one error line, got: {stderr}");
+    assert!(error_lines[0].contains(expected), "error line {:?} does not mention {expected:?}", error_lines[0]);
+}
+
+#[test]
+fn invalid_settings_are_refused() {
+    let dir = scratch("invalid");
+    let d = dir.to_str().unwrap();
+    for (flags, expected) in [
+        (vec!["--p", "91"], "prime"),
+        (vec!["--p", "2"], "p must be"),
+        (vec!["--train-frac", "1.5"], "train_frac"),
+        (vec!["--train-frac", "0"], "train_frac"),
+        (vec!["--steps", "0"], "steps"),
+        (vec!["--model", "transformer", "--d-model", "10", "--heads", "4"], "heads"),
+        (vec!["--task", "pow"], "task"),
+    ] {
+        let mut args = vec!["--preset", "quick", "--out-dir", d];
+        args.extend(flags.iter().copied());
+        assert_error(&train(&args), expected);
+    }
+    assert!(!dir.exists(), "a refused run must not create its directory");
+}
+
+#[test]
+fn model_too_large_for_the_device_is_refused() {
+    let dir = scratch("large");
+    let out = train(&["--preset", "tian-mlp", "--d-model", "40000", "--steps", "1", "--out-dir", dir.to_str().unwrap()]);
+    assert_error(&out, "MiB");
+}
+
+#[test]
+fn existing_different_run_is_refused_unless_resumed_or_forced() {
+    let dir = scratch("existing");
+    assert!(tiny(&dir, &[]).status.success());
+    assert_error(&tiny(&dir, &["--lr", "0.01"]), "--force");
+    assert!(tiny(&dir, &["--lr", "0.01", "--force"]).status.success());
+    assert_error(&tiny(&dir, &["--lr", "0.02", "--resume"]), "lr");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn corrupt_state_on_resume_is_reported() {
+    let dir = scratch("corrupt");
+    assert!(tiny(&dir, &[]).status.success());
+    let state = dir.join("state.safetensors");
+    let bytes = std::fs::read(&state).unwrap();
+    std::fs::write(&state, &bytes[..bytes.len() / 2]).unwrap();
+    assert_error(&tiny_steps(&dir, "9", &["--resume"]), "state.safetensors");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn diverging_run_stops_and_keeps_its_last_good_checkpoint() {
+    let dir = scratch("diverge");
+    let out = tiny(&dir, &["--optimizer", "sgd", "--lr", "1e30", "--weight-decay", "0"]);
+    assert_error(&out, "diverged");
+    let checkpoints = std::fs::read_dir(dir.join("checkpoints")).unwrap().count();
+    assert!(checkpoints >= 1, "the initial checkpoint must survive");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,139 @@
+//! Whole training runs: the quick preset groks, a run is deterministic, R batched runs equal
+//! the same runs trained one by one, and a run killed with SIGKILL resumes to the weights of
+//! an uninterrupted one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use grokgpu::gpu::Gpu;
+use grokgpu::train::config::RunConfig;
+use grokgpu::train::metrics::read_metrics;
+use grokgpu::train::presets::preset;
+use grokgpu::train::rundir::read_checkpoint;
+use grokgpu::train::trainer::Trainer;
+
+fn grokgpu(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(args).output().expect("grokgpu runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("grokgpu-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A small MLP run with minibatches (so the batch order matters) that takes seconds.
+fn small(seed: u64) -> RunConfig {
+    let mut c = preset("quick").unwrap().config;
+    c.p = 23;
+    c.d_model = 16;
+    c.batch_size = grokgpu::train::config::BatchSize::Size(64);
+    c.seed = seed;
+    c.data_seed = seed;
+    c.steps = 40;
+    c.validate().unwrap();
+    c
+}
+
+#[test]
+fn quick_preset_groks() {
+    let dir = scratch("quick");
+    let out = grokgpu(&["train", "--preset", "quick", "--out-dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let metrics = read_metrics(&dir.join("metrics.jsonl")).unwrap();
+    let last = metrics.last().unwrap();
+    assert_eq!(last.step, 1000);
+    assert!(last.train_acc >= 0.99, "train accuracy {}", last.train_acc);
+    assert!(last.val_acc >= 0.95, "validation accuracy {} after {} updates: no grokking", last.val_acc, last.step);
+    let first_grok = metrics.iter().find(|m| m.val_acc >= 0.95).unwrap().step;
+    assert!(metrics.iter().any(|m| m.train_acc >= 0.99 && m.val_acc < 0.5), "memorization should come before generalization");
+    assert!(first_grok > 100, "grokked at {first_grok}: too early to be grokking");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn same_seed_gives_identical_weights() {
+    let gpu = Gpu::shared();
+    let run = |cfg: RunConfig| {
+        let mut t = Trainer::new(gpu, vec![cfg]).unwrap();
+        t.train(25);
+        t.run_params().remove(0)
+    };
+    let a = run(small(3));
+    let b = run(small(3));
+    assert!(a == b, "two runs with one seed differ");
+    assert!(run(small(4)) != a, "different seeds should differ");
+}
+
+#[test]
+fn batched_runs_equal_runs_trained_alone() {
+    let gpu = Gpu::shared();
+    let configs: Vec<RunConfig> = (0..4).map(small).collect();
+    let mut batched = Trainer::new(gpu, configs.clone()).unwrap();
+    batched.train(25);
+    let together = batched.run_params();
+    for (r, cfg) in configs.into_iter().enumerate() {
+        let mut alone = Trainer::new(gpu, vec![cfg]).unwrap();
+        alone.train(25);
+        assert!(alone.run_params()[0] == together[r], "run {r} trained in a batch of 4 differs from run {r} alone");
+    }
+}
+
+fn final_weights(dir: &Path, step: u64) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+    read_checkpoint(&dir.join(format!("checkpoints/step_{step:08}.safetensors"))).unwrap().params
+}
+
+fn metrics_without_time(dir: &Path) -> Vec<String> {
+    read_metrics(&dir.join("metrics.jsonl"))
+        .unwrap()
+        .into_iter()
+        .map(|mut m| {
+            m.elapsed_s = 0.0;
+            serde_json::to_string(&m).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn killed_run_resumes_to_the_uninterrupted_result() {
+    let args = |dir: &Path| {
+        vec!["train", "--preset", "quick", "--p", "23", "--d-model", "16", "--batch-size", "64", "--steps", "300", "--eval-every", "10", "--ckpt-every", "7", "--out-dir"]
+            .into_iter()
+            .map(String::from)
+            .chain([dir.to_str().unwrap().to_string()])
+            .collect::<Vec<_>>()
+    };
+    let whole = scratch("whole");
+    let out = Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(args(&whole)).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Kill twice while it trains: once soon after a checkpoint appears, once a few
+    // milliseconds later (usually in the middle of stepping or writing).
+    let killed = scratch("killed");
+    for (after_step, extra_ms) in [(28, 0), (126, 7)] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_grokgpu"))
+            .args(args(&killed))
+            .arg("--resume")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let marker = killed.join(format!("checkpoints/step_{after_step:08}.safetensors"));
+        while !marker.exists() {
+            assert!(child.try_wait().unwrap().is_none(), "the run ended before step {after_step}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(extra_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!killed.join("checkpoints/step_00000300.safetensors").exists(), "the kill came after the run finished");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(args(&killed)).arg("--resume").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(final_weights(&killed, 300) == final_weights(&whole, 300), "resumed run ends with different weights");
+    assert_eq!(metrics_without_time(&killed), metrics_without_time(&whole), "resumed run logged different metrics");
+    for d in [whole, killed] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
