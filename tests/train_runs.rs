@@ -137,3 +137,36 @@ fn killed_run_resumes_to_the_uninterrupted_result() {
         std::fs::remove_dir_all(d).unwrap();
     }
 }
+
+/// The eval line's spectral quick-look sees a planted pure frequency (ANALYSES.md §1–2:
+/// a pure cosine has n_eff 1 and Gini (K−1)/K), for both token orders.
+#[test]
+fn quick_look_finds_a_planted_frequency() {
+    use grokgpu::analysis::spectrum::TokenOrder;
+    use grokgpu::data::Task;
+    let gpu = Gpu::shared();
+    for task in [Task::Add, Task::Mul] {
+        let mut cfg = small(0);
+        cfg.task = task;
+        let trainer = Trainer::new(gpu, vec![cfg.clone()]).unwrap();
+        let p = cfg.p as usize;
+        let d = cfg.d_model;
+        let tokens = TokenOrder::for_task(&task.to_string(), p).tokens(p);
+        let n = tokens.len();
+        let mut embed = vec![0f32; p * d];
+        for (pos, &t) in tokens.iter().enumerate() {
+            for j in 0..d {
+                embed[t * d + j] = (std::f64::consts::TAU * ((5 * pos) % n) as f64 / n as f64 + j as f64).cos() as f32;
+            }
+        }
+        gpu.write(&trainer.layout.slice(&trainer.params, "embed.weight"), &embed);
+        let look = &trainer.evaluate()[0].look;
+        // K = ⌊n/2⌋ folded bins (even n counts the Nyquist bin once, ANALYSES.md).
+        let k = n / 2;
+        assert_eq!(look.dominant_freq, 5, "{task}");
+        // f32 weights and an f32 FFT: leakage energy ~1e-12 relative.
+        assert!((look.n_eff - 1.0).abs() < 1e-5, "{task}: n_eff {}", look.n_eff);
+        let want_gini = (k as f64 - 1.0) / k as f64;
+        assert!((look.gini - want_gini).abs() < 1e-5, "{task}: gini {} vs {want_gini}", look.gini);
+    }
+}

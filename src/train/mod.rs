@@ -11,6 +11,7 @@ mod model;
 mod norms;
 pub mod presets;
 mod progress;
+mod quicklook;
 pub mod rundir;
 pub mod run;
 mod state;

@@ -7,6 +7,7 @@ use super::device_data::DeviceData;
 use super::eval::{Evaluator, SetMetrics};
 use super::minibatch::MinibatchFeed;
 use super::norms::{RunNorms, WeightNorms};
+use super::quicklook::{Look, QuickLook};
 use crate::data::BatchSchedule;
 use crate::gpu::{Buffer, Gpu, Program};
 use crate::nn::forward::{forward, Weights};
@@ -30,6 +31,8 @@ pub struct RunEval {
     pub val_loss: f64,
     pub val_acc: f64,
     pub norms: RunNorms,
+    /// W_E's spectral quick-look.
+    pub look: Look,
 }
 
 /// A run's training state in layout order, for state.safetensors: weights, optimizer
@@ -53,6 +56,7 @@ pub struct Trainer<'g> {
     data: DeviceData,
     eval: Evaluator,
     norms: WeightNorms,
+    quicklook: QuickLook,
     /// Updates done.
     pub step: u64,
 }
@@ -149,7 +153,8 @@ impl<'g> Trainer<'g> {
 
         let eval = Evaluator::new(gpu, &spec, &layout, &params, &data, first.loss_kind());
         let norms = WeightNorms::new(gpu, &layout, &params);
-        Ok(Trainer { gpu, runs, spec, layout, params, optimizer, filters, step_program, feed, data, eval, norms, step: 0 })
+        let quicklook = QuickLook::new(gpu, &layout, &params, &first.task.to_string(), first.p as usize);
+        Ok(Trainer { gpu, runs, spec, layout, params, optimizer, filters, step_program, feed, data, eval, norms, quicklook, step: 0 })
     }
 
     /// Dispatches one update replays (gather, forward, backward, optimizer).
@@ -176,16 +181,18 @@ impl<'g> Trainer<'g> {
         }
     }
 
-    /// Exact train and validation loss and accuracy and the weight norms of every run.
+    /// Exact train and validation loss and accuracy, the weight norms and W_E's spectral
+    /// quick-look of every run.
     pub fn evaluate(&self) -> Vec<RunEval> {
         let train: SetMetrics = self.eval.evaluate(self.gpu, &self.data.train);
         let val: SetMetrics = self.eval.evaluate(self.gpu, &self.data.val);
         let norms = self.norms.read(self.gpu);
+        let looks = self.quicklook.measure(self.gpu);
         train
             .into_iter()
             .zip(val)
-            .zip(norms)
-            .map(|(((train_loss, train_acc), (val_loss, val_acc)), norms)| RunEval { train_loss, train_acc, val_loss, val_acc, norms })
+            .zip(norms.into_iter().zip(looks))
+            .map(|(((train_loss, train_acc), (val_loss, val_acc)), (norms, look))| RunEval { train_loss, train_acc, val_loss, val_acc, norms, look })
             .collect()
     }
 
