@@ -105,9 +105,12 @@ def bench(config, mode, steps, warmup, device):
     perm = torch.randperm(n, device=device)
     batches = max(1, n // batch)
 
-    def step(i):
-        idx = perm[(i % batches) * batch:(i % batches + 1) * batch]
-        loss = F.cross_entropy(model(tokens[idx]), target[idx])
+    # The batch index tensors are made up front, so a compiled step sees one input shape and
+    # no Python integers (which CUDA graphs would record once per distinct value).
+    idx = [perm[b * batch:(b + 1) * batch].contiguous() for b in range(batches)]
+
+    def step(ix):
+        loss = F.cross_entropy(model(tokens[ix]), target[ix])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -115,11 +118,11 @@ def bench(config, mode, steps, warmup, device):
     if mode == "compile":
         step = torch.compile(step, mode="reduce-overhead")
     for i in range(warmup):
-        step(i)
+        step(idx[i % batches])
     torch.cuda.synchronize()
     t0 = time.perf_counter()
     for i in range(steps):
-        step(i)
+        step(idx[i % batches])
     torch.cuda.synchronize()
     dt = time.perf_counter() - t0
     return steps / dt
