@@ -91,3 +91,22 @@ fn diverging_run_stops_and_keeps_its_last_good_checkpoint() {
     assert!(checkpoints >= 1, "the initial checkpoint must survive");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn multi_run_writes_one_directory_per_run_and_a_sweep_file() {
+    let dir = scratch("sweep");
+    let out = tiny(&dir, &["--seeds", "0,1", "--sweep", "weight_decay=0.1,1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sweep: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+    let mut runs = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            runs += 1;
+            assert!(path.join("config.json").exists() && path.join("metrics.jsonl").exists(), "{}", path.display());
+            assert!(path.join("checkpoints/step_00000006.safetensors").exists(), "{}", path.display());
+        }
+    }
+    assert_eq!(runs, 4, "2 seeds × 2 weight decays; sweep.json: {sweep}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
