@@ -286,6 +286,11 @@ impl<'a> Gemm<'a> {
         KERNELS[a4 as usize][b4 as usize].entry
     }
 
+    /// The tile this launch uses: the `tile` field, else the shapes' choice.
+    pub fn tile(&self) -> Tile {
+        self.tile.unwrap_or_else(|| tile_for_launch(self.batch, &self.products()))
+    }
+
     /// [m, n, k] of each product of the launch.
     fn products(&self) -> Vec<[usize; 3]> {
         std::iter::once([self.m, self.n, self.k]).chain(self.second.map(|s| [s.m, s.n, s.k])).collect()
@@ -351,7 +356,7 @@ impl<'a> Gemm<'a> {
     /// Records the launch (bind group and uniform are created now, never at replay).
     pub fn dispatch(&self, gpu: &Gpu) -> Dispatch {
         self.check();
-        let tile = self.tile.unwrap_or_else(|| tile_for_launch(self.batch, &self.products()));
+        let tile = self.tile();
         let valid = [tile.bn, tile.bm, tile.bk].iter().all(|x| x.is_multiple_of(4)) && tile.bm.is_multiple_of(tile.tm);
         assert!(valid && tile.tm <= 8, "matmul: bad tile {tile:?}");
         let (a4, b4) = self.vec4_reads();
