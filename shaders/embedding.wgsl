@@ -11,6 +11,9 @@
 // columns) and each dy element read once. One thread per (v, j) looping over all n
 // tokens would instead read V·n·d tokens; a sort would need scratch memory and passes.
 // Tokens ≥ V match no row: they are dropped by the backward and read as NaN forward.
+// With positions, the same launch also sums the positional gradient: rows V … V+T−1 of
+// its grid are position t, whose hits are the tokens k with k mod T = t (so dpos[t] sums
+// dy over the N sequences in increasing order), written to `out_pos`.
 
 struct Params {
     runs: u32,
@@ -21,8 +24,9 @@ struct Params {
     // positions (T); 0 = no positional table
     period: u32,
     accumulate: u32,
-    _pad0: u32,
-    _pad1: u32,
+    accumulate_pos: u32,
+    // backward: virtual row of the grid's first row (V when the table needs no gradient)
+    first_row: u32,
 }
 
 const WG: u32 = 256u;
@@ -32,6 +36,7 @@ const WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read> src: array<f32>;
 @group(0) @binding(3) var<storage, read> pos: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out_pos: array<f32>;
 
 // src = table; out [R, n, d] = table[tok] (+ pos[k mod T]).
 @compute @workgroup_size(256)
@@ -56,17 +61,25 @@ fn embedding_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 var<workgroup> hit_count: array<u32, 256>;
 var<workgroup> hits: array<u32, 256>;
 
-// src = dy [R, n, d]; out = dtable [R, V, d]; pos unused. Grid (column tiles, V, R).
+// src = dy [R, n, d]; out = dtable [R, V, d]; out_pos = dpos [R, T, d]; pos unused.
+// Grid (column tiles, rows, R): virtual rows first_row + wg.y, vocabulary rows below V
+// and positions from V.
 @compute @workgroup_size(256)
 fn embedding_backward(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wg: vec3<u32>) {
     let r = wg.z;
-    let v = wg.y;
+    let v = params.first_row + wg.y;
+    let is_pos = v >= params.vocab;
     let d = params.dim;
     let j = wg.x * WG + t;
     var acc = 0.0;
     for (var chunk = 0u; chunk < params.n; chunk += WG) {
         let k = chunk + t;
-        let hit = k < params.n && tokens[r * params.n + k] == v;
+        var hit = false;
+        if (is_pos) {
+            hit = k < params.n && k % params.period == v - params.vocab;
+        } else {
+            hit = k < params.n && tokens[r * params.n + k] == v;
+        }
         // Inclusive prefix sum (Hillis–Steele) of the hit flags over the chunk.
         hit_count[t] = u32(hit);
         workgroupBarrier();
@@ -91,7 +104,17 @@ fn embedding_backward(@builtin(local_invocation_index) t: u32, @builtin(workgrou
         }
         workgroupBarrier();
     }
-    if (j < d) {
+    if (j >= d) {
+        return;
+    }
+    if (is_pos) {
+        let i = (r * params.period + v - params.vocab) * d + j;
+        if (params.accumulate_pos != 0u) {
+            out_pos[i] = out_pos[i] + acc;
+        } else {
+            out_pos[i] = acc;
+        }
+    } else {
         let i = (r * params.vocab + v) * d + j;
         if (params.accumulate != 0u) {
             out[i] = out[i] + acc;

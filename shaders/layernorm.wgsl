@@ -1,4 +1,8 @@
 // LayerNorm over the last axis: x [R, rows, d], γ, β [R, d] (one pair per run).
+// Optionally of one position only: x [R, rows, T, d] with row i normalizing x[r, i, index]
+// (stride T, offset index), the Transformer's final norm with its `select` fused in; y and
+// dy are then [R, rows, d], and dx, laid out like x, is zero at the other positions (when
+// it is overwritten).
 //
 // forward  (1 dispatch): y = (x − mean)·rstd·γ + β, rstd = 1/sqrt(var + eps), biased
 //          variance from a second pass over (x − mean)²; saves mean and rstd [R·rows].
@@ -6,14 +10,15 @@
 //          `mean` is that of x − x₀: x − mean is then ((x − x₀) − mean), exact up to the
 //          small mean, instead of losing eps·|mean| to the rounding of a large mean
 //          (measured: 10× smaller errors for rows whose offset dwarfs their spread).
-// backward (2 dispatches, independent of each other):
-//   layernorm_backward_input: dx (+)= rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·γ,
-//                             x̂ = ((x − x₀) − mean)·rstd, from the saved statistics;
-//   layernorm_backward_params: dγ (+)= Σ_rows dy·x̂, dβ (+)= Σ_rows dy, per run.
+// backward (1 dispatch, two independent jobs over one grid):
+//   columns: dγ (+)= Σ_rows dy·x̂, dβ (+)= Σ_rows dy, per run (the first workgroups,
+//            the long ones, so they start first);
+//   rows:    dx (+)= rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·γ,
+//            x̂ = ((x − x₀) − mean)·rstd, from the saved statistics.
 //
-// Row kernels: ROW_THREADS consecutive threads share a row (lane l takes columns l,
+// Row jobs: ROW_THREADS consecutive threads share a row (lane l takes columns l,
 // l + ROW_THREADS, …), combined by a fixed tree in workgroup memory.
-// Column kernel: one workgroup per (run, COL_TILE consecutive columns); its 256 threads
+// Column jobs: one workgroup per (run, COL_TILE consecutive columns); its 256 threads
 // are COL_TILE columns × (256 / COL_TILE) splits, split s taking rows s, s + splits, …,
 // then a fixed tree over the splits. No atomics: every sum has a fixed order.
 
@@ -22,19 +27,25 @@ struct Params {
     // rows per run
     rows: u32,
     dim: u32,
-    // ceil(dim / COL_TILE), for the column kernel
+    // ceil(dim / COL_TILE), for the column jobs
     tiles: u32,
     eps: f32,
     accumulate_x: u32,
     accumulate_gamma: u32,
     accumulate_beta: u32,
+    // backward: workgroups of column jobs (0 or tiles·runs) and of row jobs (0 or more)
+    column_groups: u32,
+    row_groups: u32,
+    // x rows per normalized row (T, or 1) and the normalized one among them
+    stride: u32,
+    offset: u32,
 }
 
 const WG: u32 = 256u;
 
-// Threads per row (row kernels); a power of two dividing 256.
+// Threads per row (forward, row jobs); a power of two dividing 256.
 override ROW_THREADS: u32 = 32u;
-// Columns per workgroup (column kernel); a power of two dividing 256.
+// Columns per workgroup (column jobs); a power of two dividing 256.
 override COL_TILE: u32 = 32u;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -44,6 +55,8 @@ override COL_TILE: u32 = 32u;
 @group(0) @binding(4) var<storage, read_write> b3: array<f32>;
 @group(0) @binding(5) var<storage, read_write> b4: array<f32>;
 @group(0) @binding(6) var<storage, read_write> b5: array<f32>;
+@group(0) @binding(7) var<storage, read_write> b6: array<f32>;
+@group(0) @binding(8) var<storage, read_write> b7: array<f32>;
 
 var<workgroup> lanes: array<vec2<f32>, 256>;
 
@@ -68,8 +81,18 @@ fn row_sum(t: u32, v: vec2<f32>) -> vec2<f32> {
     return tree_sum(t, t % ROW_THREADS, ROW_THREADS, 1u, v);
 }
 
-fn row_of(t: u32, wg: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return (wg.x + wg.y * groups.x) * (WG / ROW_THREADS) + t / ROW_THREADS;
+fn group_index(wg: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return wg.x + wg.y * groups.x;
+}
+
+// Element offset of normalized row `row` in x.
+fn x_base(row: u32) -> u32 {
+    return (row * params.stride + params.offset) * params.dim;
+}
+
+// The row that thread t of row workgroup g works on.
+fn row_of(t: u32, g: u32) -> u32 {
+    return g * (WG / ROW_THREADS) + t / ROW_THREADS;
 }
 
 // b1 = γ, b2 = β; b3 = y, b4 = mean, b5 = rstd.
@@ -79,11 +102,11 @@ fn layernorm_forward(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let row = row_of(t, wg, groups);
+    let row = row_of(t, group_index(wg, groups));
     let lane = t % ROW_THREADS;
     let live = row < params.runs * params.rows;
     let d = params.dim;
-    let base = row * d;
+    let base = x_base(row);
     let affine = (row / params.rows) * d;
     var shift = 0.0;
     var s = 0.0;
@@ -104,7 +127,7 @@ fn layernorm_forward(
     let rstd = 1.0 / sqrt(row_sum(t, vec2(q, 0.0)).x / f32(d) + params.eps);
     if (live) {
         for (var c = lane; c < d; c += ROW_THREADS) {
-            b3[base + c] = ((x[base + c] - shift) - mean) * rstd * b1[affine + c] + b2[affine + c];
+            b3[row * d + c] = ((x[base + c] - shift) - mean) * rstd * b1[affine + c] + b2[affine + c];
         }
         if (lane == 0u) {
             b4[row] = mean;
@@ -113,18 +136,29 @@ fn layernorm_forward(
     }
 }
 
-// b1 = γ, b2 = dy; b3 = mean, b4 = rstd (read only), b5 = dx.
+// Backward: b1 = γ, b2 = dy, b3 = mean, b4 = rstd (read only); b5 = dx, b6 = dγ, b7 = dβ.
+// Workgroups [0, column_groups) are column jobs, the next row_groups are row jobs.
 @compute @workgroup_size(256)
-fn layernorm_backward_input(
+fn layernorm_backward(
     @builtin(local_invocation_index) t: u32,
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let row = row_of(t, wg, groups);
+    let g = group_index(wg, groups);
+    if (g < params.column_groups) {
+        backward_columns(t, g / params.tiles, g % params.tiles);
+    } else if (g - params.column_groups < params.row_groups) {
+        backward_rows(t, row_of(t, g - params.column_groups));
+    }
+}
+
+// dx of one row, ROW_THREADS threads per row.
+fn backward_rows(t: u32, row: u32) {
     let lane = t % ROW_THREADS;
     let live = row < params.runs * params.rows;
     let d = params.dim;
-    let base = row * d;
+    let base = x_base(row);
+    let dy_base = row * d;
     let affine = (row / params.rows) * d;
     var shift = 0.0;
     var mean = 0.0;
@@ -135,7 +169,7 @@ fn layernorm_backward_input(
         mean = b3[row];
         rstd = b4[row];
         for (var c = lane; c < d; c += ROW_THREADS) {
-            let g = b2[base + c] * b1[affine + c];
+            let g = b2[dy_base + c] * b1[affine + c];
             let xhat = ((x[base + c] - shift) - mean) * rstd;
             sums += vec2(g, g * xhat);
         }
@@ -143,35 +177,37 @@ fn layernorm_backward_input(
     let means = row_sum(t, sums) / f32(d);
     if (live) {
         for (var c = lane; c < d; c += ROW_THREADS) {
-            let g = b2[base + c] * b1[affine + c];
+            let g = b2[dy_base + c] * b1[affine + c];
             let xhat = ((x[base + c] - shift) - mean) * rstd;
             let dx = rstd * (g - means.x - xhat * means.y);
             if (params.accumulate_x != 0u) {
                 b5[base + c] = b5[base + c] + dx;
             } else {
                 b5[base + c] = dx;
+                // The positions this row does not normalize get no gradient from it.
+                for (var j = 0u; j < params.stride; j++) {
+                    if (j != params.offset) {
+                        b5[(row * params.stride + j) * d + c] = 0.0;
+                    }
+                }
             }
         }
     }
 }
 
-// b1 = dy, b2 = mean; b3 = rstd (read only), b4 = dγ, b5 = dβ.
-@compute @workgroup_size(256)
-fn layernorm_backward_params(
-    @builtin(local_invocation_index) t: u32,
-    @builtin(workgroup_id) wg: vec3<u32>,
-) {
-    let run = wg.y;
+// dγ and dβ of COL_TILE columns of one run.
+fn backward_columns(t: u32, run: u32, tile: u32) {
     let splits = WG / COL_TILE;
     let split = t / COL_TILE;
-    let c = wg.x * COL_TILE + t % COL_TILE;
+    let c = tile * COL_TILE + t % COL_TILE;
     let d = params.dim;
     var sums = vec2(0.0);
     if (c < d) {
         for (var r = split; r < params.rows; r += splits) {
             let row = run * params.rows + r;
-            let dy = b1[row * d + c];
-            let xhat = ((x[row * d + c] - x[row * d]) - b2[row]) * b3[row];
+            let dy = b2[row * d + c];
+            let base = x_base(row);
+            let xhat = ((x[base + c] - x[base]) - b3[row]) * b4[row];
             sums += vec2(dy * xhat, dy);
         }
     }
@@ -179,14 +215,14 @@ fn layernorm_backward_params(
     if (split == 0u && c < d) {
         let i = run * d + c;
         if (params.accumulate_gamma != 0u) {
-            b4[i] = b4[i] + total.x;
+            b6[i] = b6[i] + total.x;
         } else {
-            b4[i] = total.x;
+            b6[i] = total.x;
         }
         if (params.accumulate_beta != 0u) {
-            b5[i] = b5[i] + total.y;
+            b7[i] = b7[i] + total.y;
         } else {
-            b5[i] = total.y;
+            b7[i] = total.y;
         }
     }
 }

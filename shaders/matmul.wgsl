@@ -2,9 +2,15 @@
 //   A·B   (A [m, k], B [k, n])     TRANSPOSE_A = false, TRANSPOSE_B = false
 //   Aᵀ·B  (A [k, m], B [k, n])     TRANSPOSE_A = true
 //   A·Bᵀ  (A [m, k], B [n, k])     TRANSPOSE_B = true
-// so a backward pass never needs a transpose kernel. The grid is (n-tiles, m-tiles, batch);
-// batch z is the run axis (possibly folded with other leading axes), and each operand has
-// its own batch stride (0 broadcasts one matrix to every batch entry).
+// so a backward pass never needs a transpose kernel. Batch z (grid z) is the run axis
+// (possibly folded with other leading axes), and each operand has its own batch stride
+// (0 broadcasts one matrix to every batch entry).
+//
+// A launch may compute a second product that shares A (and its gate) with the first:
+// op2(A)·op2(B2) → C2, with its own layout (SECOND_TRANSPOSE_A/B) and sizes. This is a
+// linear layer's backward, dW = dYᵀ·X and dX = dY·W, in one dispatch: the workgroups
+// are numbered over the first product's tiles, then the second's, so the two run side by
+// side on the GPU.
 //
 // A workgroup computes a BM×BN tile of C, each invocation a TM×4 block of it held in
 // registers; A and B tiles of depth BK are staged in workgroup memory. Every output sums
@@ -13,16 +19,19 @@
 // Options around the product:
 // - prologue gate on A (A_GATE): op(A) is replaced by A ⊙ act'(G), G a tensor laid out
 //   like A; this is how a linear layer's backward folds the activation's derivative in.
-// - row sums (ROW_SUMS): also writes Σ_l op(A)[i, l] (after the gate) for each output
-//   row i; with A = dY in the Aᵀ·B layout these are a linear layer's bias gradient.
+// - row sums (ROW_SUMS, and FLAG_ROW_SUMS on the product that wants them): also writes
+//   Σ_l op(A)[i, l] (after the gate) for each output row i; with A = dY in the Aᵀ·B
+//   layout these are a linear layer's bias gradient.
 // - epilogue, in order: + bias[z, col], save the pre-activation, activation, + residual
-//   (laid out like C), and `accumulate` (C += result instead of C = result).
+//   (laid out like C), and `accumulate` (C += result instead of C = result). The second
+//   product takes only `accumulate`.
 //
 // Four entry points differ only in how A and B are read from memory: `a4`/`b4` read
 // vec4s and need that operand's contiguous dimension and batch stride to be multiples of
-// 4; `a1`/`b1` read scalars and work for any size.
+// 4 (in both products); `a1`/`b1` read scalars and work for any size.
 
-struct Params {
+// One product of a launch.
+struct Product {
     m: u32,
     n: u32,
     k: u32,
@@ -33,11 +42,22 @@ struct Params {
     flags: u32,
 }
 
+struct Params {
+    first: Product,
+    second: Product,
+    // 1, or 2 when the launch also computes `second`
+    products: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
 const FLAG_BIAS: u32 = 1u;
 const FLAG_RESIDUAL: u32 = 2u;
 const FLAG_ACCUMULATE: u32 = 4u;
 const FLAG_SAVE_PRE: u32 = 8u;
 const FLAG_ACCUMULATE_ROW_SUMS: u32 = 16u;
+const FLAG_ROW_SUMS: u32 = 32u;
 
 const ACT_NONE: u32 = 0u;
 const ACT_RELU: u32 = 1u;
@@ -45,8 +65,11 @@ const ACT_GELU: u32 = 2u;
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
+override SECOND_TRANSPOSE_A: bool = false;
+override SECOND_TRANSPOSE_B: bool = false;
 // ACT_NONE, ACT_RELU (A ⊙ [G > 0]) or ACT_GELU (A ⊙ gelu'(G)).
 override A_GATE: u32 = 0u;
+// Some product of the launch writes row sums.
 override ROW_SUMS: bool = false;
 // Tile shape. BN is a multiple of 4 (each invocation owns 4 adjacent columns), BM a
 // multiple of TM, BK and BM multiples of 4 (vec4 loads along either dimension), TM ≤ TM_MAX.
@@ -70,6 +93,9 @@ override WG_SIZE: u32 = (BN / 4u) * (BM / TM);
 @group(0) @binding(6) var<storage, read_write> c: array<f32>;
 @group(0) @binding(7) var<storage, read_write> pre: array<f32>;
 @group(0) @binding(8) var<storage, read_write> row_sums: array<f32>;
+@group(0) @binding(9) var<storage, read> b_second: array<f32>;
+@group(0) @binding(9) var<storage, read> b_second4: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> c_second: array<f32>;
 
 // Staged rows are padded, A's by one element and B's by one vec4, so that the loads'
 // transposing stores (consecutive invocations, consecutive kk) spread over memory banks.
@@ -125,36 +151,91 @@ fn gated(v: f32, g: f32) -> f32 {
     }
 }
 
+// ---- which tile of which product a workgroup computes ----
+
+struct Job {
+    p: Product,
+    second: bool,
+    // op(A) and op(B) read transposed
+    ta: bool,
+    tb: bool,
+    row0: u32,
+    col0: u32,
+    // false for the spare workgroups of a grid folded into two dimensions
+    valid: bool,
+}
+
+fn tile_count(p: Product) -> u32 {
+    return ((p.m + BM - 1u) / BM) * ((p.n + BN - 1u) / BN);
+}
+
+// Tiles are numbered along n first, the first product's before the second's.
+fn job_of(wg: vec3<u32>, groups: vec3<u32>) -> Job {
+    var t = wg.x + wg.y * groups.x;
+    var p = params.first;
+    var second = false;
+    var valid = t < tile_count(p);
+    if (!valid && params.products == 2u) {
+        t -= tile_count(p);
+        p = params.second;
+        second = true;
+        valid = t < tile_count(p);
+    }
+    let cols = (p.n + BN - 1u) / BN;
+    let ta = select(TRANSPOSE_A, SECOND_TRANSPOSE_A, second);
+    let tb = select(TRANSPOSE_B, SECOND_TRANSPOSE_B, second);
+    return Job(p, second, ta, tb, (t / cols) * BM, (t % cols) * BN, valid);
+}
+
+// The invocations that sum rows: the first column of the leftmost tiles.
+fn sums_rows(job: Job, lid: vec3<u32>) -> bool {
+    return ROW_SUMS && (job.p.flags & FLAG_ROW_SUMS) != 0u && job.col0 == 0u && lid.x == 0u;
+}
+
 // ---- tile loads: out-of-range elements are zero, so partial tiles need no other care ----
 
 // Element offset of op(A)[row, kg] in batch z.
-fn a_offset(z: u32, row: u32, kg: u32) -> u32 {
-    if (TRANSPOSE_A) {
-        return z * params.a_batch_stride + kg * params.m + row;
+fn a_offset(job: Job, z: u32, row: u32, kg: u32) -> u32 {
+    if (job.ta) {
+        return z * job.p.a_batch_stride + kg * job.p.m + row;
     }
-    return z * params.a_batch_stride + row * params.k + kg;
+    return z * job.p.a_batch_stride + row * job.p.k + kg;
 }
 
 // Element offset of op(B)[kg, col] in batch z.
-fn b_offset(z: u32, kg: u32, col: u32) -> u32 {
-    if (TRANSPOSE_B) {
-        return z * params.b_batch_stride + col * params.k + kg;
+fn b_offset(job: Job, z: u32, kg: u32, col: u32) -> u32 {
+    if (job.tb) {
+        return z * job.p.b_batch_stride + col * job.p.k + kg;
     }
-    return z * params.b_batch_stride + kg * params.n + col;
+    return z * job.p.b_batch_stride + kg * job.p.n + col;
 }
 
-fn load_a_scalar(z: u32, row0: u32, k0: u32, li: u32) {
+fn b_scalar(job: Job, at: u32) -> f32 {
+    if (job.second) {
+        return b_second[at];
+    }
+    return b[at];
+}
+
+fn b_quad(job: Job, at: u32) -> vec4<f32> {
+    if (job.second) {
+        return b_second4[at];
+    }
+    return b4[at];
+}
+
+fn load_a_scalar(job: Job, z: u32, k0: u32, li: u32) {
     for (var e = li; e < BM * BK; e += WG_SIZE) {
         // Consecutive invocations walk A's contiguous dimension.
         var i = e / BK;
         var kk = e % BK;
-        if (TRANSPOSE_A) {
+        if (job.ta) {
             i = e % BM;
             kk = e / BM;
         }
         var v = 0.0;
-        if (row0 + i < params.m && k0 + kk < params.k) {
-            let at = a_offset(z, row0 + i, k0 + kk);
+        if (job.row0 + i < job.p.m && k0 + kk < job.p.k) {
+            let at = a_offset(job, z, job.row0 + i, k0 + kk);
             v = a[at];
             if (A_GATE != ACT_NONE) {
                 v = gated(v, gate[at]);
@@ -164,21 +245,21 @@ fn load_a_scalar(z: u32, row0: u32, k0: u32, li: u32) {
     }
 }
 
-fn load_a_vec4(z: u32, row0: u32, k0: u32, li: u32) {
+fn load_a_vec4(job: Job, z: u32, k0: u32, li: u32) {
     for (var e = li; e < BM * BK / 4u; e += WG_SIZE) {
         // The quad runs along A's contiguous dimension: k normally, m when transposed.
         var i = e / (BK / 4u);
         var kk = 4u * (e % (BK / 4u));
         var step = vec2<u32>(0u, 1u);
-        if (TRANSPOSE_A) {
+        if (job.ta) {
             i = 4u * (e % (BM / 4u));
             kk = e / (BM / 4u);
             step = vec2<u32>(1u, 0u);
         }
         // Both sizes along the quad are multiples of 4, so its first element decides.
         var v = vec4<f32>(0.0);
-        if (row0 + i < params.m && k0 + kk < params.k) {
-            let at = a_offset(z, row0 + i, k0 + kk) / 4u;
+        if (job.row0 + i < job.p.m && k0 + kk < job.p.k) {
+            let at = a_offset(job, z, job.row0 + i, k0 + kk) / 4u;
             v = a4[at];
             if (A_GATE != ACT_NONE) {
                 let g = gate4[at];
@@ -191,30 +272,30 @@ fn load_a_vec4(z: u32, row0: u32, k0: u32, li: u32) {
     }
 }
 
-fn load_b_scalar(z: u32, col0: u32, k0: u32, li: u32) {
+fn load_b_scalar(job: Job, z: u32, k0: u32, li: u32) {
     for (var e = li; e < BK * BN; e += WG_SIZE) {
         var j = e % BN;
         var kk = e / BN;
-        if (TRANSPOSE_B) {
+        if (job.tb) {
             j = e / BK;
             kk = e % BK;
         }
         var v = 0.0;
-        if (col0 + j < params.n && k0 + kk < params.k) {
-            v = b[b_offset(z, k0 + kk, col0 + j)];
+        if (job.col0 + j < job.p.n && k0 + kk < job.p.k) {
+            v = b_scalar(job, b_offset(job, z, k0 + kk, job.col0 + j));
         }
         b_tile[kk * B_STRIDE + j / 4u][j % 4u] = v;
     }
 }
 
-fn load_b_vec4(z: u32, col0: u32, k0: u32, li: u32) {
+fn load_b_vec4(job: Job, z: u32, k0: u32, li: u32) {
     for (var e = li; e < BK * BN / 4u; e += WG_SIZE) {
-        if (TRANSPOSE_B) {
+        if (job.tb) {
             let j = e / (BK / 4u);
             let kk = 4u * (e % (BK / 4u));
             var v = vec4<f32>(0.0);
-            if (col0 + j < params.n && k0 + kk < params.k) {
-                v = b4[b_offset(z, k0 + kk, col0 + j) / 4u];
+            if (job.col0 + j < job.p.n && k0 + kk < job.p.k) {
+                v = b_quad(job, b_offset(job, z, k0 + kk, job.col0 + j) / 4u);
             }
             for (var q = 0u; q < 4u; q++) {
                 b_tile[(kk + q) * B_STRIDE + j / 4u][j % 4u] = v[q];
@@ -223,8 +304,8 @@ fn load_b_vec4(z: u32, col0: u32, k0: u32, li: u32) {
             let j4 = e % (BN / 4u);
             let kk = e / (BN / 4u);
             var v = vec4<f32>(0.0);
-            if (col0 + 4u * j4 < params.n && k0 + kk < params.k) {
-                v = b4[b_offset(z, k0 + kk, col0 + 4u * j4) / 4u];
+            if (job.col0 + 4u * j4 < job.p.n && k0 + kk < job.p.k) {
+                v = b_quad(job, b_offset(job, z, k0 + kk, job.col0 + 4u * j4) / 4u);
             }
             b_tile[kk * B_STRIDE + j4] = v;
         }
@@ -252,8 +333,15 @@ fn multiply_tile(
     }
 }
 
-fn store(at: u32, v: f32, accumulate: bool) {
-    if (accumulate) {
+fn store(job: Job, at: u32, v: f32) {
+    let accumulate = (job.p.flags & FLAG_ACCUMULATE) != 0u;
+    if (job.second) {
+        if (accumulate) {
+            c_second[at] = c_second[at] + v;
+        } else {
+            c_second[at] = v;
+        }
+    } else if (accumulate) {
         c[at] = c[at] + v;
     } else {
         c[at] = v;
@@ -261,45 +349,45 @@ fn store(at: u32, v: f32, accumulate: bool) {
 }
 
 fn store_tile(
-    wg: vec3<u32>,
+    job: Job,
+    z: u32,
     lid: vec3<u32>,
     acc: ptr<function, array<vec4<f32>, TM_MAX>>,
     sums: ptr<function, array<f32, TM_MAX>>,
     sum_rows: bool,
 ) {
-    let flags = params.flags;
-    let z = wg.z;
+    let p = job.p;
     for (var i = 0u; i < TM; i++) {
-        let row = wg.y * BM + lid.y * TM + i;
-        if (row >= params.m) {
+        let row = job.row0 + lid.y * TM + i;
+        if (row >= p.m) {
             break;
         }
         if (ROW_SUMS && sum_rows) {
-            let at = z * params.m + row;
-            if ((flags & FLAG_ACCUMULATE_ROW_SUMS) != 0u) {
+            let at = z * p.m + row;
+            if ((p.flags & FLAG_ACCUMULATE_ROW_SUMS) != 0u) {
                 row_sums[at] = row_sums[at] + (*sums)[i];
             } else {
                 row_sums[at] = (*sums)[i];
             }
         }
         for (var q = 0u; q < 4u; q++) {
-            let col = wg.x * BN + 4u * lid.x + q;
-            if (col >= params.n) {
+            let col = job.col0 + 4u * lid.x + q;
+            if (col >= p.n) {
                 break;
             }
-            let at = (z * params.m + row) * params.n + col;
+            let at = (z * p.m + row) * p.n + col;
             var v = (*acc)[i][q];
-            if ((flags & FLAG_BIAS) != 0u) {
-                v += bias[z * params.bias_batch_stride + col];
+            if ((p.flags & FLAG_BIAS) != 0u) {
+                v += bias[z * p.bias_batch_stride + col];
             }
-            if ((flags & FLAG_SAVE_PRE) != 0u) {
+            if ((p.flags & FLAG_SAVE_PRE) != 0u) {
                 pre[at] = v;
             }
-            v = activate(v, params.act);
-            if ((flags & FLAG_RESIDUAL) != 0u) {
+            v = activate(v, p.act);
+            if ((p.flags & FLAG_RESIDUAL) != 0u) {
                 v += residual[at];
             }
-            store(at, v, (flags & FLAG_ACCUMULATE) != 0u);
+            store(job, at, v);
         }
     }
 }
@@ -307,61 +395,97 @@ fn store_tile(
 // ---- entry points: one per (A read width, B read width); the bodies are identical ----
 
 @compute @workgroup_size(BN / 4u, BM / TM)
-fn matmul_a1_b1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+fn matmul_a1_b1(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let job = job_of(wg, groups);
+    if (!job.valid) {
+        return;
+    }
     var acc: array<vec4<f32>, TM_MAX>;
     var sums: array<f32, TM_MAX>;
-    let sum_rows = wg.x == 0u && lid.x == 0u;
-    for (var k0 = 0u; k0 < params.k; k0 += BK) {
-        load_a_scalar(wg.z, wg.y * BM, k0, li);
-        load_b_scalar(wg.z, wg.x * BN, k0, li);
+    let sum_rows = sums_rows(job, lid);
+    for (var k0 = 0u; k0 < job.p.k; k0 += BK) {
+        load_a_scalar(job, wg.z, k0, li);
+        load_b_scalar(job, wg.z, k0, li);
         workgroupBarrier();
         multiply_tile(lid, &acc, &sums, sum_rows);
         workgroupBarrier();
     }
-    store_tile(wg, lid, &acc, &sums, sum_rows);
+    store_tile(job, wg.z, lid, &acc, &sums, sum_rows);
 }
 
 @compute @workgroup_size(BN / 4u, BM / TM)
-fn matmul_a4_b1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+fn matmul_a4_b1(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let job = job_of(wg, groups);
+    if (!job.valid) {
+        return;
+    }
     var acc: array<vec4<f32>, TM_MAX>;
     var sums: array<f32, TM_MAX>;
-    let sum_rows = wg.x == 0u && lid.x == 0u;
-    for (var k0 = 0u; k0 < params.k; k0 += BK) {
-        load_a_vec4(wg.z, wg.y * BM, k0, li);
-        load_b_scalar(wg.z, wg.x * BN, k0, li);
+    let sum_rows = sums_rows(job, lid);
+    for (var k0 = 0u; k0 < job.p.k; k0 += BK) {
+        load_a_vec4(job, wg.z, k0, li);
+        load_b_scalar(job, wg.z, k0, li);
         workgroupBarrier();
         multiply_tile(lid, &acc, &sums, sum_rows);
         workgroupBarrier();
     }
-    store_tile(wg, lid, &acc, &sums, sum_rows);
+    store_tile(job, wg.z, lid, &acc, &sums, sum_rows);
 }
 
 @compute @workgroup_size(BN / 4u, BM / TM)
-fn matmul_a1_b4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+fn matmul_a1_b4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let job = job_of(wg, groups);
+    if (!job.valid) {
+        return;
+    }
     var acc: array<vec4<f32>, TM_MAX>;
     var sums: array<f32, TM_MAX>;
-    let sum_rows = wg.x == 0u && lid.x == 0u;
-    for (var k0 = 0u; k0 < params.k; k0 += BK) {
-        load_a_scalar(wg.z, wg.y * BM, k0, li);
-        load_b_vec4(wg.z, wg.x * BN, k0, li);
+    let sum_rows = sums_rows(job, lid);
+    for (var k0 = 0u; k0 < job.p.k; k0 += BK) {
+        load_a_scalar(job, wg.z, k0, li);
+        load_b_vec4(job, wg.z, k0, li);
         workgroupBarrier();
         multiply_tile(lid, &acc, &sums, sum_rows);
         workgroupBarrier();
     }
-    store_tile(wg, lid, &acc, &sums, sum_rows);
+    store_tile(job, wg.z, lid, &acc, &sums, sum_rows);
 }
 
 @compute @workgroup_size(BN / 4u, BM / TM)
-fn matmul_a4_b4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+fn matmul_a4_b4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let job = job_of(wg, groups);
+    if (!job.valid) {
+        return;
+    }
     var acc: array<vec4<f32>, TM_MAX>;
     var sums: array<f32, TM_MAX>;
-    let sum_rows = wg.x == 0u && lid.x == 0u;
-    for (var k0 = 0u; k0 < params.k; k0 += BK) {
-        load_a_vec4(wg.z, wg.y * BM, k0, li);
-        load_b_vec4(wg.z, wg.x * BN, k0, li);
+    let sum_rows = sums_rows(job, lid);
+    for (var k0 = 0u; k0 < job.p.k; k0 += BK) {
+        load_a_vec4(job, wg.z, k0, li);
+        load_b_vec4(job, wg.z, k0, li);
         workgroupBarrier();
         multiply_tile(lid, &acc, &sums, sum_rows);
         workgroupBarrier();
     }
-    store_tile(wg, lid, &acc, &sums, sum_rows);
+    store_tile(job, wg.z, lid, &acc, &sums, sum_rows);
 }

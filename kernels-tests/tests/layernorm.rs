@@ -88,6 +88,7 @@ fn layernorm_forward_backward() {
                 let y = layernorm::layernorm(&mut tape, tx, tg, tb);
                 seed(&mut tape, y, &dy);
                 let back = tape.backward();
+                assert_eq!(back.len(), 1, "dx, dγ and dβ come from one launch");
                 for t in [tx, tg, tb] {
                     poison(&tape, t);
                 }
@@ -178,4 +179,93 @@ fn gradients_into_slices_of_one_flat_buffer() {
     check("flat y", &download(tape.buf(y)), &want[0], TOL_Y);
     check("flat dgamma", &download(tape.grad(tg).unwrap()), &want[2], TOL_DGAMMA);
     check("flat dbeta", &download(tape.grad(tb).unwrap()), &want[3], TOL_DBETA);
+}
+
+/// The one backward launch when only dx, or only dγ and dβ, are wanted (the other job's
+/// workgroups are left out of the grid).
+#[test]
+fn either_job_alone() {
+    let mut rng = Rng::new(34);
+    let (runs, rows, dim) = (2, 113, 97);
+    let x = activations(&mut rng, runs * rows, dim);
+    let gamma: Vec<f64> = rng.vec(runs * dim, 0.5).iter().map(|g| 1.0 + g).collect();
+    let beta = rng.vec(runs * dim, 0.5);
+    let dy = rng.vec(runs * rows * dim, 1.0);
+    let want = reference_by_run(&x, &gamma, &beta, &dy, runs, rows, dim);
+    for x_trains in [true, false] {
+        let mut tape = Tape::new(gpu());
+        let (xb, gb, bb) = (upload(&x), upload(&gamma), upload(&beta));
+        let tx = if x_trains { tape.param(xb, &[runs, rows, dim]) } else { tape.input(xb, &[runs, rows, dim]) };
+        let (tg, tb) = if x_trains {
+            (tape.input(gb, &[runs, dim]), tape.input(bb, &[runs, dim]))
+        } else {
+            (tape.param(gb, &[runs, dim]), tape.param(bb, &[runs, dim]))
+        };
+        let y = layernorm::layernorm(&mut tape, tx, tg, tb);
+        seed(&mut tape, y, &dy);
+        let back = tape.backward();
+        assert_eq!(back.len(), 1);
+        let trained: &[Tensor] = if x_trains { &[tx] } else { &[tg, tb] };
+        for &t in trained {
+            poison(&tape, t);
+        }
+        gpu().run(tape.forward_program());
+        gpu().run(&back);
+        if x_trains {
+            check("dx alone", &download(tape.grad(tx).unwrap()), &want[1], TOL_DX);
+            assert!(tape.grad(tg).is_none() && tape.grad(tb).is_none());
+        } else {
+            check("dgamma alone", &download(tape.grad(tg).unwrap()), &want[2], TOL_DGAMMA);
+            check("dbeta alone", &download(tape.grad(tb).unwrap()), &want[3], TOL_DBETA);
+            assert!(tape.grad(tx).is_none());
+        }
+    }
+}
+
+/// layernorm_at: the norm of one position of [R, N, T, d] equals select + layernorm; dx is
+/// zero at the other positions when overwritten, and a second use of x adds onto it.
+#[test]
+fn layernorm_at_one_position() {
+    let mut rng = Rng::new(35);
+    let (runs, rows, positions, dim) = (2, 97, 3, 130);
+    let x = activations(&mut rng, runs * rows * positions, dim);
+    let gamma: Vec<f64> = rng.vec(runs * dim, 0.5).iter().map(|g| 1.0 + g).collect();
+    let beta = rng.vec(runs * dim, 0.5);
+    let (dy1, dy2) = (rng.vec(runs * rows * dim, 1.0), rng.vec(runs * rows * dim, 1.0));
+    let at = |index: usize| -> Vec<f64> {
+        (0..runs * rows).flat_map(|row| x[(row * positions + index) * dim..][..dim].to_vec()).collect()
+    };
+    let (first, second) = (2, 0);
+    let a = reference_by_run(&at(first), &gamma, &beta, &dy1, runs, rows, dim);
+    let b = reference_by_run(&at(second), &gamma, &beta, &dy2, runs, rows, dim);
+    // Both contributions scattered to their positions of dx.
+    let mut want_dx = vec![0.0; x.len()];
+    for row in 0..runs * rows {
+        for c in 0..dim {
+            want_dx[(row * positions + first) * dim + c] += a[1][row * dim + c];
+            want_dx[(row * positions + second) * dim + c] += b[1][row * dim + c];
+        }
+    }
+    let sum = |i: usize| -> Vec<f64> { a[i].iter().zip(&b[i]).map(|(a, b)| a + b).collect() };
+
+    let mut tape = Tape::new(gpu());
+    let tx = tape.param(upload(&x), &[runs, rows, positions, dim]);
+    let tg = tape.param(upload(&gamma), &[runs, dim]);
+    let tb = tape.param(upload(&beta), &[runs, dim]);
+    let y1 = layernorm::layernorm_at(&mut tape, tx, first, tg, tb);
+    let y2 = layernorm::layernorm_at(&mut tape, tx, second, tg, tb);
+    assert_eq!(tape.shape(y1), [runs, rows, dim]);
+    seed(&mut tape, y1, &dy1);
+    seed(&mut tape, y2, &dy2);
+    let back = tape.backward();
+    assert_eq!((tape.forward_program().len(), back.len()), (2, 2));
+    for t in [tx, tg, tb] {
+        poison(&tape, t);
+    }
+    gpu().run(tape.forward_program());
+    gpu().run(&back);
+    check("layernorm_at y", &download(tape.buf(y1)), &a[0], TOL_Y);
+    check("layernorm_at dx", &download(tape.grad(tx).unwrap()), &want_dx, TOL_DX);
+    check("layernorm_at dgamma", &download(tape.grad(tg).unwrap()), &sum(2), TOL_DGAMMA);
+    check("layernorm_at dbeta", &download(tape.grad(tb).unwrap()), &sum(3), TOL_DBETA);
 }

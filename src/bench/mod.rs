@@ -1,4 +1,5 @@
 //! Microbenchmarks behind `grokgpu bench`, one file per target.
 
 pub mod fft;
+pub mod matmul;
 pub mod step;

@@ -1,9 +1,12 @@
-//! `grokgpu bench <target>`: microbenchmarks, printed as a table or as JSON.
+//! `grokgpu bench <target>`: microbenchmarks, printed as tables or, with `--json`, as one
+//! JSON object per line (each with "bench" and "device"), the form tools/bench_torch.py
+//! prints and tools/compare_bench.py reads.
 
 use clap::{Args, Subcommand};
 use grokgpu::bench;
 use grokgpu::gpu::Gpu;
 use grokgpu::Result;
+use serde_json::json;
 
 /// What to benchmark.
 #[derive(Subcommand)]
@@ -11,17 +14,25 @@ pub enum Target {
     /// Batched complex FFTs at lengths 97, 113, 96, 128, 256, 1024, 4096: transforms per
     /// second and effective GB/s.
     Fft(Options),
+    /// GFLOP/s of A·B, Aᵀ·B and A·Bᵀ at power2022's linear shapes (forward, both backward
+    /// products and the fused backward; R = 1 and 64) and at 1024² and 4096² squares.
+    Matmul(Options),
     /// Training steps per second of a preset's replayed step program at R runs.
     Step(StepOptions),
+    /// Every target above, in turn (fft, matmul, step with its defaults).
+    All(Options),
 }
+
+const PRESETS: &[&str] = &["power2022", "nanda2023", "tian-mlp"];
+const RUNS: &[usize] = &[1, 8, 64];
 
 #[derive(Args)]
 pub struct StepOptions {
     /// Presets to time, comma-separated.
-    #[arg(long, default_value = "power2022,nanda2023,tian-mlp", value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', default_values_t = PRESETS.iter().map(ToString::to_string))]
     pub presets: Vec<String>,
     /// Run counts R to time, comma-separated.
-    #[arg(long, default_value = "1,8,64", value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', default_values_t = RUNS.to_vec())]
     pub runs: Vec<usize>,
     /// Time each dispatch of the step alone and print the breakdown.
     #[arg(long)]
@@ -31,41 +42,60 @@ pub struct StepOptions {
 }
 
 /// Flags every target takes.
-#[derive(Args)]
+#[derive(Args, Clone, Copy)]
 pub struct Options {
-    /// Smaller batches and fewer replays (seconds on a software adapter).
+    /// Smaller sizes and fewer replays (seconds on a software adapter; step: R = 1 only).
     #[arg(long)]
     pub quick: bool,
-    /// Print one JSON object instead of a table.
+    /// One JSON object per line instead of tables.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(target: Target) -> Result<()> {
+    let quiet = match &target {
+        Target::Fft(o) | Target::Matmul(o) | Target::All(o) => o.json,
+        Target::Step(o) => o.common.json,
+    };
+    let gpu = Gpu::open(quiet)?;
     match target {
-        Target::Fft(options) => fft(&options),
-        Target::Step(options) => step(&options),
+        Target::Fft(options) => fft(&gpu, options),
+        Target::Matmul(options) => matmul(&gpu, options),
+        Target::Step(options) => step(&gpu, &options),
+        Target::All(options) => {
+            fft(&gpu, options)?;
+            matmul(&gpu, options)?;
+            let presets = PRESETS.iter().map(ToString::to_string).collect();
+            step(&gpu, &StepOptions { presets, runs: RUNS.to_vec(), profile: false, common: options })
+        }
     }
 }
 
-fn step(options: &StepOptions) -> Result<()> {
-    let gpu = Gpu::open(options.common.json)?;
-    let (steps, rounds) = if options.common.quick { (4, 3) } else { (64, 5) };
+fn timer(gpu: &Gpu) -> &'static str {
+    if gpu.has_timestamps() {
+        "gpu timestamps"
+    } else {
+        "wall clock"
+    }
+}
+
+fn step(gpu: &Gpu, options: &StepOptions) -> Result<()> {
+    let (steps, rounds) = if options.common.quick { (1, 3) } else { (64, 5) };
     let runs = if options.common.quick { vec![1] } else { options.runs.clone() };
     if !options.common.json {
-        println!("training step on {} (wall clock, median of {rounds} rounds of {steps} steps)", gpu.adapter_name());
+        println!("\ntraining step on {} (wall clock, median of {rounds} rounds of {steps} steps)", gpu.adapter_name());
         println!("{:>10} {:>4} {:>10} {:>12} {:>12} {:>14} {:>12}", "preset", "R", "dispatches", "ms/step", "steps/s", "aggregate/s", "encode µs");
     }
     for preset in &options.presets {
         for &r in &runs {
-            let m = bench::step::measure(&gpu, preset, r, steps, rounds, options.profile)?;
+            let m = bench::step::measure(gpu, preset, r, steps, rounds, options.profile)?;
             if options.common.json {
-                let doc = serde_json::json!({
+                let doc = json!({
                     "bench": "step", "config": m.preset, "mode": "grokgpu", "runs": m.runs,
                     "steps_per_s": m.steps_per_second(), "aggregate_steps_per_s": m.aggregate_steps_per_second(),
                     "dispatches_per_step": m.dispatches, "submits_per_step": m.submits_per_step,
                     "encode_us_per_step": m.encode_seconds * 1e6, "device": gpu.adapter_name(),
-                    "profile": m.profile.iter().map(|(l, s)| serde_json::json!([l, s])).collect::<Vec<_>>(),
+                    "profile": m.profile.iter().map(|(l, s)| json!([l, s])).collect::<Vec<_>>(),
                 });
                 println!("{doc}");
                 continue;
@@ -83,32 +113,62 @@ fn step(options: &StepOptions) -> Result<()> {
     Ok(())
 }
 
-fn fft(options: &Options) -> Result<()> {
-    let gpu = Gpu::open(options.json)?;
-    let results = bench::fft::run(&gpu, options.quick);
-    let timer = if gpu.has_timestamps() { "gpu timestamps" } else { "wall clock" };
+fn matmul(gpu: &Gpu, options: Options) -> Result<()> {
+    let (results, skipped) = bench::matmul::run(gpu, options.quick);
     if options.json {
-        let rows: Vec<serde_json::Value> = results
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "n": r.n,
-                    "batch": r.batch,
-                    "padded_len": r.padded_len,
-                    "dispatches": r.dispatches,
-                    "replays": r.replays,
-                    "seconds_per_batch": r.seconds,
-                    "transforms_per_second": r.transforms_per_second(),
-                    "effective_gb_per_second": r.effective_gb_per_second(),
-                    "gpu_timer": r.gpu_timer,
-                })
-            })
-            .collect();
-        let doc = serde_json::json!({ "bench": "fft", "adapter": gpu.adapter_name(), "timer": timer, "results": rows });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        for r in &results {
+            let c = &r.case;
+            let doc = json!({
+                "bench": "matmul", "case": c.label, "layout": c.layout(), "runs": c.runs,
+                "mnk": c.products.iter().map(|p| p.mnk).collect::<Vec<_>>(),
+                "entry": r.entry, "tile": r.tile, "seconds": r.seconds, "gflops": r.gflops(),
+                "gpu_timer": r.gpu_timer, "device": gpu.adapter_name(),
+            });
+            println!("{doc}");
+        }
+        for c in &skipped {
+            println!("{}", json!({"bench": "matmul", "case": c.label, "runs": c.runs, "skipped": "exceeds the adapter's storage binding size", "device": gpu.adapter_name()}));
+        }
         return Ok(());
     }
-    println!("fft on {} ({timer}); complex forward, contiguous rows", gpu.adapter_name());
+    println!("\nmatmul on {} ({}; median of rounds after a warm-up)", gpu.adapter_name(), timer(gpu));
+    println!("{:>30} {:>12} {:>3} {:>22} {:>10} {:>10} {:>10}", "case", "layout", "R", "m×n×k", "tile", "µs", "GFLOP/s");
+    for r in &results {
+        let c = &r.case;
+        let mnk: Vec<String> = c.products.iter().map(|p| format!("{}×{}×{}", p.mnk[0], p.mnk[1], p.mnk[2])).collect();
+        println!(
+            "{:>30} {:>12} {:>3} {:>22} {:>10} {:>10.1} {:>10.2}",
+            c.label,
+            c.layout(),
+            c.runs,
+            mnk.join("+"),
+            format!("{}×{}×{}", r.tile[0], r.tile[1], r.tile[2]),
+            r.seconds * 1e6,
+            r.gflops()
+        );
+    }
+    for c in &skipped {
+        println!("{:>30} {:>12} {:>3}  skipped: exceeds the adapter's storage binding size", c.label, c.layout(), c.runs);
+    }
+    Ok(())
+}
+
+fn fft(gpu: &Gpu, options: Options) -> Result<()> {
+    let results = bench::fft::run(gpu, options.quick);
+    if options.json {
+        for r in &results {
+            let doc = json!({
+                "bench": "fft", "n": r.n, "batch": r.batch, "padded_len": r.padded_len,
+                "dispatches": r.dispatches, "replays": r.replays, "seconds_per_batch": r.seconds,
+                "transforms_per_second": r.transforms_per_second(),
+                "effective_gb_per_second": r.effective_gb_per_second(),
+                "gpu_timer": r.gpu_timer, "device": gpu.adapter_name(),
+            });
+            println!("{doc}");
+        }
+        return Ok(());
+    }
+    println!("\nfft on {} ({}); complex forward, contiguous rows", gpu.adapter_name(), timer(gpu));
     println!("{:>6} {:>8} {:>6} {:>10} {:>12} {:>14} {:>10}", "n", "batch", "M", "dispatches", "µs/batch", "transforms/s", "GB/s");
     for r in &results {
         println!(

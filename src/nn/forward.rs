@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::spec::{MlpSpec, ModelSpec, Norm, TransformerSpec, TRANSFORMER_SEQ};
 use crate::tensor::ops::attention::attention;
 use crate::tensor::ops::embedding::{embed_with_positions, embedding};
-use crate::tensor::ops::layernorm::layernorm;
+use crate::tensor::ops::layernorm::{layernorm, layernorm_at};
 use crate::tensor::ops::linear::linear;
 use crate::tensor::ops::matmul::Activation;
 use crate::tensor::ops::select::select;
@@ -73,9 +73,13 @@ fn transformer(tape: &mut Tape, spec: &TransformerSpec, w: &Weights, tokens: Ten
             h = linear(tape, f, w.get(&b("mlp.fc2.weight")), Some(w.get(&b("mlp.fc2.bias"))), Activation::None, Some(h));
         }
     }
+    // The prediction is read at the last position; pre-norm takes it inside ln_f.
     let h = tape.reshape(h, &[runs, rows, TRANSFORMER_SEQ, d]);
-    let last = select(tape, h, 2, TRANSFORMER_SEQ - 1);
-    let last = norm(tape, last, "ln_f");
+    let last = if pre_norm {
+        layernorm_at(tape, h, TRANSFORMER_SEQ - 1, w.get("ln_f.weight"), w.get("ln_f.bias"))
+    } else {
+        select(tape, h, 2, TRANSFORMER_SEQ - 1)
+    };
     let logits = linear(tape, last, w.get("unembed.weight"), Some(w.get("unembed.bias")), Activation::None, None);
     Forward { logits, attention_probs }
 }

@@ -126,6 +126,30 @@ impl<'g> Tape<'g> {
         Some((grad, accumulate))
     }
 
+    /// Lets `input` take `output`'s gradient buffer as its own, for an op whose gradient
+    /// to `input` is exactly d(output) (a residual connection): the copy becomes free, and
+    /// the contributions of `input`'s earlier consumers are then added onto that buffer,
+    /// after the op's own backward has read it. Returns false, changing nothing, when
+    /// `input` already has a gradient buffer (a parameter's slice, or a contribution from a
+    /// consumer recorded after the op), needs none, or shares its base with `output`; the
+    /// caller then copies. Afterwards `grad(output)` no longer holds d(output).
+    pub fn pass_grad_through(&mut self, input: Tensor, output: Tensor) -> bool {
+        let (to, from) = (self.root(input), self.root(output));
+        let shared = self.values[from].grad.clone();
+        let v = &mut self.values[to];
+        let free = to != from && v.requires_grad && v.grad.is_none() && !v.grad_started;
+        match shared {
+            Some(grad) if free && self.values[from].grad_started => {
+                let v = &mut self.values[to];
+                assert_eq!(grad.len, v.shape.iter().product::<usize>(), "pass_grad_through: sizes differ");
+                v.grad = Some(grad);
+                v.grad_started = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The gradient of `t` once backward has run, if any contribution reached it.
     pub fn grad(&self, t: Tensor) -> Option<&Buffer> {
         let v = &self.values[self.root(t)];

@@ -1,24 +1,23 @@
 //! Embedding lookup per run, optionally plus a positional table in the same dispatch
 //! (the Transformer's first op), and the deterministic scatter-add backward.
 //!
-//! Dispatches: forward 1; backward 1 for the table (see embedding.wgsl for why it needs
-//! no atomics) plus, with positions, 1 column sum for the positional table.
+//! Dispatches: forward 1; backward 1, a deterministic scatter-add for the table (see
+//! embedding.wgsl for why it needs no atomics) whose grid, with positions, also sums the
+//! positional table's gradient.
 
-use super::reduce::column_sums;
 use crate::gpu::{flat_grid, groups, shaders, Access, Buffer, Dispatch, Gpu, Kernel};
 use crate::tensor::{Node, Op, Tape, Tensor};
 
-const fn kernel(entry: &'static str) -> Kernel {
-    Kernel {
-        file: "embedding.wgsl",
-        source: shaders::EMBEDDING,
-        entry,
-        bindings: &[Access::Uniform, Access::Read, Access::Read, Access::Read, Access::ReadWrite],
-    }
-}
+/// uniform, tokens, table or dy, positions, out, then (backward) dpos.
+const BINDINGS: &[Access] = &[Access::Uniform, Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::ReadWrite];
 
-const FORWARD: Kernel = kernel("embedding_forward");
-const BACKWARD: Kernel = kernel("embedding_backward");
+const FORWARD: Kernel = Kernel {
+    file: "embedding.wgsl",
+    source: shaders::EMBEDDING,
+    entry: "embedding_forward",
+    bindings: BINDINGS.split_at(5).0,
+};
+const BACKWARD: Kernel = Kernel { file: "embedding.wgsl", source: shaders::EMBEDDING, entry: "embedding_backward", bindings: BINDINGS };
 
 /// Threads of one workgroup (see embedding.wgsl).
 const WG: usize = 256;
@@ -32,7 +31,8 @@ struct Params {
     dim: u32,
     period: u32,
     accumulate: u32,
-    _pad: [u32; 2],
+    accumulate_pos: u32,
+    first_row: u32,
 }
 
 /// Runs, vocabulary and width of a [R, V, d] table, and tokens per run.
@@ -60,7 +60,8 @@ impl Dims {
             dim: self.dim as u32,
             period: period as u32,
             accumulate: accumulate as u32,
-            _pad: [0; 2],
+            accumulate_pos: 0,
+            first_row: 0,
         }
     }
 }
@@ -108,30 +109,37 @@ pub fn embed_with_positions(tape: &mut Tape, table: Tensor, pos: Tensor, tokens:
     out
 }
 
-/// dtable[r, v] (+)= Σ_{k: tokens[r, k] = v} dy[r, k], summed in increasing k.
-fn scatter_add(tape: &mut Tape, table: Tensor, tokens: Tensor, dout: &Buffer) -> Option<Dispatch> {
+/// dtable[r, v] (+)= Σ_{k: tokens[r, k] = v} dy[r, k], summed in increasing k, and with
+/// `pos` = (positions, T): dpos[r, t] (+)= Σ_{k mod T = t} dy[r, k], in the same launch.
+fn scatter_add(tape: &mut Tape, table: Tensor, pos: Option<(Tensor, usize)>, tokens: Tensor, dout: &Buffer) -> Option<Dispatch> {
     let dims = Dims::of(tape, table, tokens);
     let tokens = tape.buf(tokens).clone();
-    let (grad, acc) = tape.grad_target(table)?;
-    let uniform = tape.gpu.uniform(BACKWARD.entry, &dims.params(0, acc));
-    assert!(dims.vocab <= 65535 && dims.runs <= 65535, "embedding backward launches one workgroup per (run, row)");
-    let workgroups = [groups(dims.dim, WG), dims.vocab as u32, dims.runs as u32];
-    Some(tape.gpu.dispatch(&BACKWARD, &[], &[&uniform, &tokens, dout, dout, &grad], workgroups))
+    let dtable = tape.grad_target(table);
+    let dpos = pos.and_then(|(p, period)| tape.grad_target(p).map(|g| (g, period)));
+    // An unwanted output is bound to the wanted one; no workgroup writes it.
+    let wanted = dtable.as_ref().map(|(g, _)| g.clone()).or_else(|| dpos.as_ref().map(|((g, _), _)| g.clone()))?;
+    let table_out = dtable.as_ref().map_or(&wanted, |(g, _)| g);
+    let pos_out = dpos.as_ref().map_or(&wanted, |((g, _), _)| g);
+    let period = dpos.as_ref().map_or(0, |(_, period)| *period);
+    let mut params = dims.params(period, dtable.as_ref().is_some_and(|g| g.1));
+    params.accumulate_pos = dpos.as_ref().is_some_and(|((_, acc), _)| *acc) as u32;
+    params.first_row = if dtable.is_some() { 0 } else { dims.vocab as u32 };
+    let rows = if dtable.is_some() { dims.vocab } else { 0 } + period;
+    assert!(rows <= 65535 && dims.runs <= 65535, "embedding backward launches one workgroup per (run, row)");
+    let uniform = tape.gpu.uniform(BACKWARD.entry, &params);
+    let workgroups = [groups(dims.dim, WG), rows as u32, dims.runs as u32];
+    Some(tape.gpu.dispatch(&BACKWARD, &[], &[&uniform, &tokens, dout, dout, table_out, pos_out], workgroups))
 }
 
-/// Gradient rules: the table gets a scatter-add; positions get dy summed over N.
+/// Gradient rules: the table gets a scatter-add; positions get dy summed over N, in the
+/// same launch.
 pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
     match node.op {
-        Op::Embedding => scatter_add(tape, node.inputs[0], node.inputs[1], dout).into_iter().collect(),
+        Op::Embedding => scatter_add(tape, node.inputs[0], None, node.inputs[1], dout).into_iter().collect(),
         Op::EmbeddingWithPositions => {
             let [table, pos, tokens] = node.inputs[..] else { unreachable!("embed_with_positions has three inputs") };
-            let mut dispatches: Vec<Dispatch> = scatter_add(tape, table, tokens, dout).into_iter().collect();
-            let ks = tape.shape(tokens).to_vec();
-            let dim = tape.shape(table)[2];
-            if let Some((dpos, acc)) = tape.grad_target(pos) {
-                dispatches.push(column_sums(tape.gpu, dout, ks[0], ks[1], ks[2] * dim, &dpos, acc));
-            }
-            dispatches
+            let period = tape.shape(tokens)[2];
+            scatter_add(tape, table, Some((pos, period)), tokens, dout).into_iter().collect()
         }
         _ => unreachable!("embedding::backward got {:?}", node.op),
     }

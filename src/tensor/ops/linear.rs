@@ -6,14 +6,16 @@
 //! - forward: 1. One A·Bᵀ product whose epilogue adds the bias, applies the activation
 //!   and adds the residual. Gelu (and relu under a residual, where y's sign no longer
 //!   tells) also writes the pre-activation, saved for backward.
-//! - backward: at most 3, one per input that needs a gradient:
-//!   dx = dPre·W (A·B) and dW = dPreᵀ·x (Aᵀ·B), where dPre = dy ⊙ act'(pre) is formed as
-//!   each kernel loads its dy tile, so dPre never exists in memory; db = Σ_rows dPre comes
-//!   out of the dW launch (its row sums), at no extra dispatch; d(residual) += dy is one
-//!   elementwise copy.
+//! - backward: 1. dW = dPreᵀ·x (Aᵀ·B) and dx = dPre·W (A·B) are the two products of one
+//!   launch (both read dPre as their A operand), where dPre = dy ⊙ act'(pre) is formed as
+//!   the kernel loads its dy tiles, so dPre never exists in memory; db = Σ_rows dPre comes
+//!   out of the dW product (its row sums). d(residual) = dy needs no dispatch: the
+//!   residual takes dy's buffer as its gradient (`Tape::pass_grad_through`). Only when it
+//!   cannot (the residual is a parameter with its own gradient slice, is also x, or is used
+//!   again after this layer) is d(residual) += dy one elementwise copy.
 
 use super::elementwise::accumulate_scaled;
-use super::matmul::{Activation, Gemm, Variant};
+use super::matmul::{Activation, Gemm, SecondProduct, Variant};
 use crate::gpu::{Buffer, Dispatch};
 use crate::tensor::{Node, Op, Tape, Tensor};
 
@@ -80,22 +82,29 @@ pub fn backward(tape: &mut Tape, node: &Node, dy: &Buffer) -> Vec<Dispatch> {
     };
     let gate = gate.as_ref().map(|(act, g)| (*act, g));
     let gpu = tape.gpu;
-    let mut out = Vec::new();
-    if let Some((dx, accumulate)) = tape.grad_target(x) {
-        let product = Gemm::new(Variant::AB, [runs, rows, in_dim, out_dim], dy, &wbuf, &dx);
-        out.push(Gemm { gate, accumulate, ..product }.dispatch(gpu));
-    }
+    let dx = tape.grad_target(x);
     let dw = tape.grad_target(w);
     let db = bias.and_then(|b| tape.grad_target(b));
+    let mut out = Vec::new();
+    // dx = dPre·W as a launch of its own, or as the second product of the dW launch.
+    let dx_product = dx.as_ref().map(|(dx, accumulate)| SecondProduct {
+        accumulate: *accumulate,
+        ..SecondProduct::new(Variant::AB, [rows, in_dim, out_dim], &wbuf, dx)
+    });
     if dw.is_some() || db.is_some() {
         // A trainable bias on a frozen weight still needs the launch; its dW goes to scratch.
         let (dw, accumulate) = dw.unwrap_or_else(|| (gpu.buffer("unused dW", runs * out_dim * in_dim), false));
         let product = Gemm::new(Variant::AtB, [runs, out_dim, in_dim, rows], dy, &xbuf, &dw);
         let row_sums = db.as_ref().map(|(db, acc)| (db, *acc));
-        out.push(Gemm { gate, accumulate, row_sums, ..product }.dispatch(gpu));
+        out.push(Gemm { gate, accumulate, row_sums, second: dx_product, ..product }.dispatch(gpu));
+    } else if let Some(p) = dx_product {
+        let product = Gemm::new(p.variant, [runs, p.m, p.n, p.k], dy, p.b, p.c);
+        out.push(Gemm { gate, accumulate: p.accumulate, ..product }.dispatch(gpu));
     }
     if let Some(r) = residual {
-        out.extend(accumulate_scaled(tape, r, dy, 1.0));
+        if !tape.pass_grad_through(r, node.output) {
+            out.extend(accumulate_scaled(tape, r, dy, 1.0));
+        }
     }
     out
 }

@@ -10,7 +10,7 @@
 //! | C = Aᵀ·B  | B·dCᵀ     | A·dC      |
 //! | C = A·Bᵀ  | dC·B      | dCᵀ·A     |
 
-use crate::gpu::{shaders, Access, Buffer, Dispatch, Gpu, Kernel};
+use crate::gpu::{flat_grid, shaders, Access, Buffer, Dispatch, Gpu, Kernel};
 use crate::tensor::{Node, Op, Tape, Tensor};
 
 /// Which operand is read transposed. Matrices are row-major.
@@ -94,13 +94,21 @@ const ENOUGH_WORKGROUPS: usize = 256;
 /// layers take `LARGE` from R = 1; [R, 512, 128]·[128, 512] takes `MEDIUM` at R = 1 and
 /// `LARGE` from R = 4.
 pub fn tile_for(batch: usize, m: usize, n: usize, k: usize) -> Tile {
-    if k < 16 || m < 16 {
+    tile_for_launch(batch, &[[m, n, k]])
+}
+
+/// [`tile_for`] for a launch of several products (one tile for all of them): the
+/// workgroups of all count, and every product must suit the tile.
+fn tile_for_launch(batch: usize, products: &[[usize; 3]]) -> Tile {
+    if products.iter().any(|&[m, _, k]| k < 16 || m < 16) {
         return Tile::SMALL;
     }
+    let workgroups = |t: Tile| products.iter().map(|&[m, n, _]| t.workgroups(batch, m, n)).sum::<usize>();
+    let wide = products.iter().all(|&[m, n, _]| m.min(n) >= 64);
     [Tile::LARGE, Tile::MEDIUM]
         .into_iter()
-        .find(|t| t.workgroups(batch, m, n) >= ENOUGH_WORKGROUPS)
-        .unwrap_or(if m.min(n) >= 64 { Tile::MEDIUM } else { Tile::SMALL })
+        .find(|&t| workgroups(t) >= ENOUGH_WORKGROUPS)
+        .unwrap_or(if wide { Tile::MEDIUM } else { Tile::SMALL })
 }
 
 const fn kernel(entry: &'static str) -> Kernel {
@@ -118,6 +126,8 @@ const fn kernel(entry: &'static str) -> Kernel {
             Access::ReadWrite, // c
             Access::ReadWrite, // pre
             Access::ReadWrite, // row_sums
+            Access::Read,      // b_second
+            Access::ReadWrite, // c_second
         ],
     }
 }
@@ -133,10 +143,12 @@ const FLAG_RESIDUAL: u32 = 2;
 const FLAG_ACCUMULATE: u32 = 4;
 const FLAG_SAVE_PRE: u32 = 8;
 const FLAG_ACCUMULATE_ROW_SUMS: u32 = 16;
+const FLAG_ROW_SUMS: u32 = 32;
 
+/// One product of a launch (WGSL `Product`).
 #[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct ProductParams {
     m: u32,
     n: u32,
     k: u32,
@@ -147,9 +159,43 @@ struct Params {
     flags: u32,
 }
 
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    first: ProductParams,
+    second: ProductParams,
+    products: u32,
+    _pad: [u32; 3],
+}
+
+/// A second product in the same launch as a [`Gemm`]: op(A)·op(B) → C of shape m×k·k×n
+/// in its own layout, sharing the first product's A buffer, A batch stride and gate (so
+/// a linear layer's dW = dYᵀ·X and dX = dY·W are one dispatch). It takes no epilogue
+/// besides `accumulate`.
+#[derive(Clone, Copy, Debug)]
+pub struct SecondProduct<'a> {
+    pub variant: Variant,
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    pub b: &'a Buffer,
+    pub c: &'a Buffer,
+    pub b_batch_stride: usize,
+    pub accumulate: bool,
+}
+
+impl<'a> SecondProduct<'a> {
+    /// op(A)·op(B) → C with B contiguous per batch entry, `dims` = [m, n, k].
+    pub fn new(variant: Variant, dims: [usize; 3], b: &'a Buffer, c: &'a Buffer) -> SecondProduct<'a> {
+        let [m, n, k] = dims;
+        SecondProduct { variant, m, n, k, b, c, b_batch_stride: k * n, accumulate: false }
+    }
+}
+
 /// One launch of the matmul kernel: `batch` products C[z] = op(A[z])·op(B[z]) of shape
-/// m×k·k×n, C contiguous [batch, m, n], with the optional prologue and epilogue.
-/// Build it with [`Gemm::new`] and struct-update syntax for the options.
+/// m×k·k×n, C contiguous [batch, m, n], with the optional prologue and epilogue, and
+/// optionally a [`SecondProduct`] sharing A. Build it with [`Gemm::new`] and
+/// struct-update syntax for the options.
 #[derive(Clone, Copy, Debug)]
 pub struct Gemm<'a> {
     pub variant: Variant,
@@ -177,8 +223,21 @@ pub struct Gemm<'a> {
     pub accumulate: bool,
     /// Also writes Σ_l op(A)[z, i, l] (after the gate) to [batch, m]; `true` accumulates.
     pub row_sums: Option<(&'a Buffer, bool)>,
+    /// Computed by the same dispatch, its workgroups after this product's.
+    pub second: Option<SecondProduct<'a>>,
     /// Overrides [`tile_for`].
     pub tile: Option<Tile>,
+}
+
+/// Whether a product's A and B can be read as vec4s: the dimension contiguous in memory
+/// and the batch stride must be multiples of 4 (bindings themselves start 1 KiB-aligned).
+fn vec4_reads(variant: Variant, [m, n, k]: [usize; 3], a_batch_stride: usize, b_batch_stride: usize) -> (bool, bool) {
+    let (ta, tb) = variant.transposes();
+    let a_row = if ta { m } else { k };
+    let b_row = if tb { k } else { n };
+    // The gate shares A's layout, so A's condition covers it.
+    let quads = |x: usize| x.is_multiple_of(4);
+    (quads(a_row) && quads(a_batch_stride), quads(b_row) && quads(b_batch_stride))
 }
 
 impl<'a> Gemm<'a> {
@@ -204,19 +263,21 @@ impl<'a> Gemm<'a> {
             residual: None,
             accumulate: false,
             row_sums: None,
+            second: None,
             tile: None,
         }
     }
 
-    /// Whether A and B can be read as vec4s: the dimension contiguous in memory and the
-    /// batch stride must be multiples of 4 (bindings themselves start 1 KiB-aligned).
+    /// (A, B) read as vec4s by this launch: both products must allow it.
     fn vec4_reads(&self) -> (bool, bool) {
-        let (ta, tb) = self.variant.transposes();
-        let a_row = if ta { self.m } else { self.k };
-        let b_row = if tb { self.k } else { self.n };
-        // The gate shares A's layout, so A's condition covers it.
-        let quads = |x: usize| x.is_multiple_of(4);
-        (quads(a_row) && quads(self.a_batch_stride), quads(b_row) && quads(self.b_batch_stride))
+        let (a4, b4) = vec4_reads(self.variant, [self.m, self.n, self.k], self.a_batch_stride, self.b_batch_stride);
+        match self.second {
+            None => (a4, b4),
+            Some(s) => {
+                let (a4s, b4s) = vec4_reads(s.variant, [s.m, s.n, s.k], self.a_batch_stride, s.b_batch_stride);
+                (a4 && a4s, b4 && b4s)
+            }
+        }
     }
 
     /// The entry point this launch uses.
@@ -225,18 +286,34 @@ impl<'a> Gemm<'a> {
         KERNELS[a4 as usize][b4 as usize].entry
     }
 
+    /// The tile this launch uses: the `tile` field, else the shapes' choice.
+    pub fn tile(&self) -> Tile {
+        self.tile.unwrap_or_else(|| tile_for_launch(self.batch, &self.products()))
+    }
+
+    /// [m, n, k] of each product of the launch.
+    fn products(&self) -> Vec<[usize; 3]> {
+        std::iter::once([self.m, self.n, self.k]).chain(self.second.map(|s| [s.m, s.n, s.k])).collect()
+    }
+
     fn check(&self) {
-        let (m, n, k) = (self.m, self.n, self.k);
-        assert!(self.batch >= 1 && m >= 1 && n >= 1 && k >= 1, "matmul: empty product {m}x{k}x{n}");
-        let ([ar, ac], [br, bc]) = self.variant.operand_shapes(m, k, n);
+        assert!(self.batch >= 1, "matmul: empty batch");
         let last = |stride: usize, size: usize| (self.batch - 1) * stride + size;
-        assert!(self.a.len >= last(self.a_batch_stride, ar * ac), "matmul: A buffer too small");
-        assert!(self.b.len >= last(self.b_batch_stride, br * bc), "matmul: B buffer too small");
-        for (what, buf) in [("C", Some(self.c)), ("pre", self.save_pre), ("residual", self.residual)] {
-            assert!(buf.is_none_or(|b| b.len >= self.batch * m * n), "matmul: {what} buffer too small");
+        let [m, n, _] = [self.m, self.n, self.k];
+        let mut operands = vec![(self.variant, [self.m, self.n, self.k], self.b, self.b_batch_stride, self.c)];
+        operands.extend(self.second.map(|s| (s.variant, [s.m, s.n, s.k], s.b, s.b_batch_stride, s.c)));
+        for (variant, [m, n, k], b, b_stride, c) in operands {
+            assert!(m >= 1 && n >= 1 && k >= 1, "matmul: empty product {m}x{k}x{n}");
+            let ([ar, ac], [br, bc]) = variant.operand_shapes(m, k, n);
+            assert!(self.a.len >= last(self.a_batch_stride, ar * ac), "matmul: A buffer too small");
+            assert!(b.len >= last(b_stride, br * bc), "matmul: B buffer too small");
+            assert!(c.len >= self.batch * m * n, "matmul: C buffer too small");
+            if let Some((_, g)) = self.gate {
+                assert!(g.len >= last(self.a_batch_stride, ar * ac), "matmul: gate buffer too small");
+            }
         }
-        if let Some((_, g)) = self.gate {
-            assert!(g.len >= last(self.a_batch_stride, ar * ac), "matmul: gate buffer too small");
+        for (what, buf) in [("pre", self.save_pre), ("residual", self.residual)] {
+            assert!(buf.is_none_or(|b| b.len >= self.batch * m * n), "matmul: {what} buffer too small");
         }
         if let Some(bias) = self.bias {
             assert!(bias.len >= last(self.bias_batch_stride, n), "matmul: bias buffer too small");
@@ -246,28 +323,9 @@ impl<'a> Gemm<'a> {
         }
     }
 
-    /// Records the launch (bind group and uniform are created now, never at replay).
-    pub fn dispatch(&self, gpu: &Gpu) -> Dispatch {
-        self.check();
-        let tile = self.tile.unwrap_or_else(|| tile_for(self.batch, self.m, self.n, self.k));
-        let valid = [tile.bn, tile.bm, tile.bk].iter().all(|x| x.is_multiple_of(4)) && tile.bm.is_multiple_of(tile.tm);
-        assert!(valid && tile.tm <= 8, "matmul: bad tile {tile:?}");
-        let (a4, b4) = self.vec4_reads();
-        let kernel = &KERNELS[a4 as usize][b4 as usize];
-        let (ta, tb) = self.variant.transposes();
-        let gate_act = self.gate.map_or(Activation::None, |(act, _)| act);
-        let constants = [
-            ("TRANSPOSE_A", ta as u32 as f64),
-            ("TRANSPOSE_B", tb as u32 as f64),
-            ("A_GATE", gate_act.code() as f64),
-            ("ROW_SUMS", self.row_sums.is_some() as u32 as f64),
-            ("BM", tile.bm as f64),
-            ("BN", tile.bn as f64),
-            ("BK", tile.bk as f64),
-            ("TM", tile.tm as f64),
-        ];
+    fn params(&self) -> Params {
         let flag = |on: bool, bit: u32| if on { bit } else { 0 };
-        let params = Params {
+        let first = ProductParams {
             m: self.m as u32,
             n: self.n as u32,
             k: self.k as u32,
@@ -279,24 +337,61 @@ impl<'a> Gemm<'a> {
                 | flag(self.residual.is_some(), FLAG_RESIDUAL)
                 | flag(self.accumulate, FLAG_ACCUMULATE)
                 | flag(self.save_pre.is_some(), FLAG_SAVE_PRE)
+                | flag(self.row_sums.is_some(), FLAG_ROW_SUMS)
                 | flag(self.row_sums.is_some_and(|(_, acc)| acc), FLAG_ACCUMULATE_ROW_SUMS),
         };
-        let uniform = gpu.uniform(kernel.entry, &params);
-        // Unused inputs are bound to A and unused outputs to C; the flags keep the shader
-        // from touching them.
+        let second = self.second.map_or(ProductParams::default(), |s| ProductParams {
+            m: s.m as u32,
+            n: s.n as u32,
+            k: s.k as u32,
+            a_batch_stride: self.a_batch_stride as u32,
+            b_batch_stride: s.b_batch_stride as u32,
+            bias_batch_stride: 0,
+            act: Activation::None.code(),
+            flags: flag(s.accumulate, FLAG_ACCUMULATE),
+        });
+        Params { first, second, products: 1 + self.second.is_some() as u32, _pad: [0; 3] }
+    }
+
+    /// Records the launch (bind group and uniform are created now, never at replay).
+    pub fn dispatch(&self, gpu: &Gpu) -> Dispatch {
+        self.check();
+        let tile = self.tile();
+        let valid = [tile.bn, tile.bm, tile.bk].iter().all(|x| x.is_multiple_of(4)) && tile.bm.is_multiple_of(tile.tm);
+        assert!(valid && tile.tm <= 8, "matmul: bad tile {tile:?}");
+        let (a4, b4) = self.vec4_reads();
+        let kernel = &KERNELS[a4 as usize][b4 as usize];
+        let (ta, tb) = self.variant.transposes();
+        let (ta2, tb2) = self.second.map_or((false, false), |s| s.variant.transposes());
+        let gate_act = self.gate.map_or(Activation::None, |(act, _)| act);
+        let constants = [
+            ("TRANSPOSE_A", ta as u32 as f64),
+            ("TRANSPOSE_B", tb as u32 as f64),
+            ("SECOND_TRANSPOSE_A", ta2 as u32 as f64),
+            ("SECOND_TRANSPOSE_B", tb2 as u32 as f64),
+            ("A_GATE", gate_act.code() as f64),
+            ("ROW_SUMS", self.row_sums.is_some() as u32 as f64),
+            ("BM", tile.bm as f64),
+            ("BN", tile.bn as f64),
+            ("BK", tile.bk as f64),
+            ("TM", tile.tm as f64),
+        ];
+        let uniform = gpu.uniform(kernel.entry, &self.params());
+        // Unused inputs are bound to A or B and unused outputs to C; the flags keep the
+        // shader from touching them.
         let gate = self.gate.map_or(self.a, |(_, g)| g);
         let bias = self.bias.unwrap_or(self.a);
         let residual = self.residual.unwrap_or(self.a);
         let pre = self.save_pre.unwrap_or(self.c);
         let sums = self.row_sums.map_or(self.c, |(s, _)| s);
-        let grid = [
-            self.n.div_ceil(tile.bn as usize) as u32,
-            self.m.div_ceil(tile.bm as usize) as u32,
-            self.batch as u32,
-        ];
+        let (b_second, c_second) = self.second.map_or((self.b, self.c), |s| (s.b, s.c));
+        let tiles: usize = self.products().iter().map(|&[m, n, _]| tile.workgroups(1, m, n)).sum();
+        let [x, y, _] = flat_grid(tiles, 1);
+        let grid = [x, y, self.batch as u32];
         let max = gpu.limits.max_compute_workgroups_per_dimension;
         assert!(grid.iter().all(|&g| g <= max), "matmul: grid {grid:?} exceeds {max} workgroups per dimension");
-        gpu.dispatch(kernel, &constants, &[&uniform, self.a, self.b, gate, bias, residual, self.c, pre, sums], grid)
+        let buffers = [&uniform, self.a, self.b, gate, bias, residual, self.c, pre, sums, b_second, c_second];
+        gpu.dispatch(kernel, &constants, &buffers, grid)
     }
 }
 

@@ -37,8 +37,9 @@ pub enum Op {
     Mean { axis: usize },
     /// softmax over the last axis
     Softmax,
-    /// inputs x, γ, β; saves mean (of x minus the row's first element) and rstd per row
-    LayerNorm { eps: f32 },
+    /// inputs x, γ, β; saves mean (of x minus the row's first element) and rstd per row;
+    /// with `index`, normalizes only x[…, index, :] of x [R, …, T, d]
+    LayerNorm { eps: f32, index: Option<usize> },
     /// inputs table, tokens
     Embedding,
     /// inputs table, pos, tokens: table[tok] + pos[t]
