@@ -40,10 +40,10 @@ pub fn header<'a>(root: &Area<'a>, title: &str, subtitle: &str) -> Result<Area<'
 /// Draws a panel's title and its legend at the top of `area`; returns the area for the chart.
 pub fn panel_head<'a>(area: &Area<'a>, title: &str, entries: &[Entry]) -> Result<Area<'a>> {
     let width = area.dim_in_pixel().0 as i32;
-    let title_height = if title.is_empty() { 4 } else { PANEL_TITLE_SIZE as i32 + 18 };
+    let title_height = if title.is_empty() { 4 } else { PANEL_TITLE_SIZE as i32 + 30 };
     let (head, rest) = area.split_vertically(title_height);
     if !title.is_empty() {
-        head.draw_text(title, &centred(PANEL_TITLE_SIZE, &BLACK), (width / 2, 8))?;
+        head.draw_text(title, &centred(PANEL_TITLE_SIZE, &BLACK), (width / 2, 18))?;
     }
     let legend_height = legend::height(&rest, entries)?;
     let (legend_area, chart) = rest.split_vertically(legend_height);
@@ -71,7 +71,7 @@ pub fn style_mesh<'a, 'b, 'c, 'm>(
         .label_style((FONT, TICK_SIZE))
         .axis_desc_style((FONT, AXIS_LABEL_SIZE))
         .bold_line_style(LIGHT_GREY)
-        .light_line_style(RGBColor(244, 244, 244))
+        .light_line_style(RGBColor(247, 247, 247))
         .x_labels(8)
         .y_labels(7)
         .x_label_offset(0)

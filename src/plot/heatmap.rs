@@ -2,13 +2,15 @@
 //! Viridis for values of one sign; a blue–white–vermillion map centred on 0 when the values
 //! take both signs.
 
-use plotters::prelude::{ChartBuilder, Rectangle};
-use plotters::style::{Color, RGBColor};
+use plotters::coord::ranged1d::Ranged;
+use plotters::prelude::{ChartBuilder, PathElement, Rectangle};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{Color, FontTransform, IntoFont, RGBColor, TextStyle};
 
-use super::axis::{Axis, Scale};
+use super::axis::{tick_label, Axis, Scale};
 use super::canvas::Area;
 use super::frame::{self, X_LABEL_AREA, Y_LABEL_AREA};
-use super::style::{diverging, viridis, AXIS_LABEL_SIZE, FONT, TICK_SIZE};
+use super::style::{diverging, viridis, AXIS_LABEL_SIZE, BLACK, FONT, TICK_SIZE};
 use crate::Result;
 
 #[derive(Clone, Debug)]
@@ -27,6 +29,8 @@ pub struct Heatmap {
 }
 
 const COLOUR_BAR_WIDTH: u32 = 230;
+/// Space above and below the heatmap's plotting area (the colour bar lines up with it).
+const PLOT_MARGIN: i32 = 8;
 const NAN_COLOR: RGBColor = RGBColor(200, 200, 200);
 
 /// Colour scale of the finite values: (lo, hi, centred on zero).
@@ -72,8 +76,8 @@ impl Heatmap {
         let y = Axis::new(-0.5, m as f64 - 0.5, Scale::Index(self.rows.clone()));
         let mut chart = ChartBuilder::on(&main)
             .margin_left(12)
-            .margin_top(8)
-            .margin_bottom(8)
+            .margin_top(PLOT_MARGIN)
+            .margin_bottom(PLOT_MARGIN)
             .margin_right(16)
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
@@ -89,30 +93,29 @@ impl Heatmap {
         self.draw_colour_bar(&bar, range)
     }
 
+    /// The colour bar, drawn by hand so that its ticks and label sit to its right: a gradient
+    /// as tall as the heatmap's plotting area, ticks at the linear axis' nice values.
     fn draw_colour_bar(&self, area: &Area, range: (f64, f64, bool)) -> Result<()> {
+        const STEPS: i32 = 256;
         let (lo, hi, _) = range;
-        let mut chart = ChartBuilder::on(area)
-            .margin_top(8)
-            .margin_bottom(8)
-            .margin_right(80)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(COLOUR_BAR_WIDTH - 120)
-            .build_cartesian_2d(Axis::new(0.0, 1.0, Scale::Linear), Axis::new(lo, hi, Scale::Linear))?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_labels(0)
-            .y_labels(7)
-            .y_desc(self.value_label.as_str())
-            .label_style((FONT, TICK_SIZE))
-            .axis_desc_style((FONT, AXIS_LABEL_SIZE))
-            .draw()?;
-        const STEPS: usize = 256;
-        let plot = chart.plotting_area();
+        let (width, height) = area.dim_in_pixel();
+        let (top, bottom) = (PLOT_MARGIN, height as i32 - PLOT_MARGIN - X_LABEL_AREA as i32);
+        let (left, right) = (24, 76);
+        let y_of = |v: f64| bottom - ((v - lo) / (hi - lo) * f64::from(bottom - top)).round() as i32;
         for s in 0..STEPS {
-            let (a, b) = (lo + (hi - lo) * s as f64 / STEPS as f64, lo + (hi - lo) * (s + 1) as f64 / STEPS as f64);
-            plot.draw(&Rectangle::new([(0.0, a), (1.0, b)], colour(0.5 * (a + b), range).filled()))?;
+            let (y0, y1) = (bottom - (bottom - top) * s / STEPS, bottom - (bottom - top) * (s + 1) / STEPS);
+            let v = lo + (hi - lo) * (f64::from(s) + 0.5) / f64::from(STEPS);
+            area.draw(&Rectangle::new([(left, y1), (right, y0)], colour(v, range).filled()))?;
         }
+        area.draw(&Rectangle::new([(left, top), (right, bottom)], BLACK.stroke_width(1)))?;
+        let label = TextStyle::from((FONT, TICK_SIZE).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        for v in Axis::new(lo, hi, Scale::Linear).key_points(7usize) {
+            let y = y_of(v);
+            area.draw(&PathElement::new(vec![(right, y), (right + 8, y)], BLACK.stroke_width(1)))?;
+            area.draw_text(&tick_label(v), &label, (right + 12, y))?;
+        }
+        let desc = TextStyle::from((FONT, AXIS_LABEL_SIZE).into_font()).pos(Pos::new(HPos::Center, VPos::Center)).transform(FontTransform::Rotate90);
+        area.draw_text(&self.value_label, &desc, (width as i32 - 28, (top + bottom) / 2))?;
         Ok(())
     }
 }

@@ -58,7 +58,7 @@ fn layout(area: &Area, entries: &[Entry], width: i32) -> Result<Vec<(i32, i32)>>
 pub fn height(area: &Area, entries: &[Entry]) -> Result<u32> {
     let width = area.dim_in_pixel().0 as i32;
     Ok(match layout(area, entries, width)?.last() {
-        Some((rows, _)) => ((rows + 1) * ROW_HEIGHT + 6) as u32,
+        Some((rows, _)) => ((rows + 1) * ROW_HEIGHT + 14) as u32,
         None => 0,
     })
 }

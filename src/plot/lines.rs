@@ -74,6 +74,8 @@ pub struct Panel {
     pub title: String,
     pub x_label: String,
     pub x_log: bool,
+    /// Fixed x limits (panels stacked in one figure share them); None fits the data.
+    pub x_range: Option<(f64, f64)>,
     pub y: YAxis,
     pub y2: Option<YAxis>,
     pub lines: Vec<Line>,
@@ -81,6 +83,9 @@ pub struct Panel {
     pub levels: Vec<Level>,
     /// The shaded x interval (memorization → grokking).
     pub band: Option<(f64, f64)>,
+    /// Leave room for a right axis this panel lacks, so that it lines up with a panel above
+    /// or below that has one.
+    pub right_gutter: bool,
 }
 
 impl Panel {
@@ -89,12 +94,14 @@ impl Panel {
             title: title.into(),
             x_label: x_label.into(),
             x_log: false,
+            x_range: None,
             y: YAxis { label: y_label.into(), log: false, range: None },
             y2: None,
             lines: vec![],
             marks: vec![],
             levels: vec![],
             band: None,
+            right_gutter: false,
         }
     }
 
@@ -154,9 +161,13 @@ impl Panel {
         visible(x, self.x_log) && visible(y, self.y_axis_of(line.right).log)
     }
 
+    /// The x extent of the data this panel can show.
+    pub fn data_x_range(&self) -> Option<(f64, f64)> {
+        bounds(self.lines.iter().flat_map(|l| l.points.iter().filter(|&&p| self.shows(l, p)).map(|p| p.0)))
+    }
+
     fn x_axis(&self) -> Option<Axis> {
-        let xs = self.lines.iter().flat_map(|l| l.points.iter().filter(|&&p| self.shows(l, p)).map(|p| p.0));
-        let (lo, hi) = bounds(xs)?;
+        let (lo, hi) = self.x_range.or_else(|| self.data_x_range())?;
         let (lo, hi) = pad(lo, hi, self.x_log, 0.01);
         Some(Axis::new(lo, hi, if self.x_log { Scale::Log } else { Scale::Linear }))
     }
@@ -202,11 +213,16 @@ impl Panel {
     /// Draws the panel (title, legend, axes, data) into `area`.
     pub fn draw(&self, area: &Area) -> Result<()> {
         let body = frame::panel_head(area, &self.title, &self.legend())?;
-        let Some(x) = self.x_axis() else {
+        let Some(x) = self.x_axis().filter(|_| self.has_data()) else {
             return frame::note(&body, "no values to draw");
         };
         let mut builder = ChartBuilder::on(&body);
-        builder.margin_left(12).margin_top(8).margin_bottom(8).margin_right(if self.y2.is_some() { 12 } else { 40 });
+        let right = match (&self.y2, self.right_gutter) {
+            (Some(_), _) => 12,
+            (None, true) => 12 + Y_LABEL_AREA,
+            (None, false) => 40,
+        };
+        builder.margin_left(12).margin_top(8).margin_bottom(8).margin_right(right);
         builder.x_label_area_size(X_LABEL_AREA).y_label_area_size(Y_LABEL_AREA);
         if self.y2.is_some() {
             builder.right_y_label_area_size(Y_LABEL_AREA);

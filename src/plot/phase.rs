@@ -85,11 +85,12 @@ fn measures(v: &Value) -> BTreeMap<String, f64> {
 }
 
 /// Every object under `v` holding `before` and `after` objects (or flat `<measure>_before` /
-/// `<measure>_after` numbers), labelled by its `kind`/`mode`/`method`/`name` (else the path
-/// of keys to it, else `name`) and its `step`.
-fn collect(v: &Value, name: &str, out: &mut Vec<Intervention>) {
+/// `<measure>_after` numbers), labelled by its `kind`/`mode`/`method`/`name` (else the key it
+/// sits under, else `name`) and its own or an enclosing object's `step`.
+fn collect(v: &Value, name: &str, step: Option<u64>, out: &mut Vec<Intervention>) {
     match v {
         Value::Object(map) => {
+            let step = map.get("step").and_then(Value::as_u64).or(step);
             let flat = |suffix: &str| -> BTreeMap<String, f64> { MEASURES.iter().filter_map(|m| Some((m.to_string(), map.get(&format!("{m}_{suffix}"))?.as_f64()?))).collect() };
             let (before, after) = match (map.get("before"), map.get("after")) {
                 (Some(b), Some(a)) => (measures(b), measures(a)),
@@ -97,18 +98,15 @@ fn collect(v: &Value, name: &str, out: &mut Vec<Intervention>) {
             };
             if !before.is_empty() || !after.is_empty() {
                 let kind = ["kind", "mode", "method", "name"].iter().find_map(|k| map.get(*k).and_then(Value::as_str)).unwrap_or(name);
-                let label = match map.get("step").and_then(Value::as_u64) {
-                    Some(step) => format!("{kind} @ step {step}"),
-                    None => kind.to_string(),
-                };
+                let label = step.map_or_else(|| kind.to_string(), |s| format!("{kind} @ step {s}"));
                 out.push(Intervention { label, before, after });
                 return;
             }
             for (k, child) in map {
-                collect(child, &format!("{name} {k}"), out);
+                collect(child, k, step, out);
             }
         }
-        Value::Array(items) => items.iter().for_each(|item| collect(item, name, out)),
+        Value::Array(items) => items.iter().for_each(|item| collect(item, name, step, out)),
         _ => {}
     }
 }
@@ -123,7 +121,7 @@ fn read_interventions(run: &Run) -> std::result::Result<Vec<Intervention>, Strin
     for file in &files {
         let stem = file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         if let Ok(v) = std::fs::read_to_string(file).map_err(|_| ()).and_then(|t| serde_json::from_str::<Value>(&t).map_err(|_| ())) {
-            collect(&v, &stem, &mut found);
+            collect(&v, &stem, None, &mut found);
         }
     }
     if found.is_empty() {
@@ -187,9 +185,9 @@ mod tests {
             "literal": {"before": {"train_acc": 1.0, "val_acc": 0.99}, "after": {"train_acc": 0.01, "val_acc": 0.01}},
             "in_plane": {"kind": "in-plane", "step": 1500, "train_acc_before": 1.0, "train_acc_after": 0.98},
         });
-        collect(&v, "phase", &mut found);
+        collect(&v, "phase", None, &mut found);
         let labels: Vec<&str> = found.iter().map(|i| i.label.as_str()).collect();
-        assert_eq!(labels, ["in-plane @ step 1500", "phase literal"]);
+        assert_eq!(labels, ["in-plane @ step 1500", "literal @ step 1500"]);
         assert_eq!(found[0].after["train_acc"], 0.98);
         assert_eq!(found[1].before["val_acc"], 0.99);
     }
