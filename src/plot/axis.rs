@@ -83,14 +83,14 @@ impl ValueFormatter<f64> for Axis {
     }
 }
 
-/// Ticks of a log axis: decades, or 1-2-5 / 1..9 multiples when few decades are in range,
+/// Ticks of a log axis: decades, or 1-2-5, 1-2-3-5 or 1..9 multiples when few decades are in range,
 /// thinned to at most `max`; linear ticks when even those give fewer than two.
 pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
     let candidates = |mults: &[f64]| -> Vec<f64> {
         (first..=last).flat_map(|e| mults.iter().map(move |m| m * 10f64.powi(e))).filter(|v| *v >= lo * (1.0 - 1e-9) && *v <= hi * (1.0 + 1e-9)).collect()
     };
-    for mults in [&[1.0][..], &[1.0, 2.0, 5.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]] {
+    for mults in [&[1.0][..], &[1.0, 2.0, 5.0], &[1.0, 2.0, 3.0, 5.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]] {
         let ticks = candidates(mults);
         if ticks.len() >= 3 || (mults.len() == 9 && ticks.len() >= 2) {
             let stride = ticks.len().div_ceil(max).max(1);
@@ -142,6 +142,7 @@ mod tests {
         assert_eq!(log_ticks(10.0, 100_000.0, 10), vec![10.0, 100.0, 1000.0, 10_000.0, 100_000.0]);
         assert_eq!(log_ticks(50.0, 1500.0, 10), vec![50.0, 100.0, 200.0, 500.0, 1000.0]);
         assert_eq!(log_ticks(20.0, 90.0, 10), vec![20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]);
+        assert_eq!(log_ticks(550.0, 3200.0, 10), vec![1000.0, 2000.0, 3000.0]);
         assert_eq!(log_ticks(1e-8, 1e4, 5).len(), 5);
         assert!(log_ticks(1.01, 1.02, 5).len() >= 2);
     }

@@ -168,7 +168,9 @@ impl Panel {
 
     fn x_axis(&self) -> Option<Axis> {
         let (lo, hi) = self.x_range.or_else(|| self.data_x_range())?;
-        let (lo, hi) = pad(lo, hi, self.x_log, 0.01);
+        // Markers need room at the edges; lines may run to them.
+        let margin = if self.lines.iter().any(|l| l.dots) { 0.04 } else { 0.01 };
+        let (lo, hi) = pad(lo, hi, self.x_log, margin);
         Some(Axis::new(lo, hi, if self.x_log { Scale::Log } else { Scale::Linear }))
     }
 
