@@ -326,7 +326,7 @@ mod tests {
     fn invalid_points_split_lines() {
         let pts = [(1.0, 1.0), (2.0, f64::NAN), (3.0, 2.0), (4.0, 0.0), (5.0, 3.0), (6.0, 4.0)];
         let lin: Vec<usize> = segments(&pts, |p| visible(p.1, false)).iter().map(|s| s.len()).collect();
-        assert_eq!(lin, [1, 3]);
+        assert_eq!(lin, [1, 4]);
         let log: Vec<usize> = segments(&pts, |p| visible(p.1, true)).iter().map(|s| s.len()).collect();
         assert_eq!(log, [1, 1, 2]);
     }
