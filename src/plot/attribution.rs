@@ -26,7 +26,7 @@ fn map(rows: &[(u64, Vec<f64>)], title: &str) -> Heatmap {
         title: title.to_string(),
         x_label: "checkpoint step".to_string(),
         y_label: "frequency k".to_string(),
-        columns: rows.iter().map(|(s, _)| s.to_string()).collect(),
+        columns: rows.iter().map(|(s, _)| *s as f64).collect(),
         rows: (0..k_count).map(|k| k.to_string()).collect(),
         values: rows.iter().map(|(_, v)| v.clone()).collect(),
         value_label: "correct-logit margin".to_string(),

@@ -16,6 +16,9 @@ pub enum Scale {
     Log,
     /// Positions 0..n−1, ticked at integers and labelled by `labels[i]`.
     Index(Vec<String>),
+    /// Positions 0..n−1 standing for ascending steps (heatmap columns): ticked at the columns
+    /// nearest to round steps, labelled by their step.
+    Steps(Vec<f64>),
 }
 
 #[derive(Clone, Debug)]
@@ -66,6 +69,7 @@ impl Ranged for Axis {
                 let stride = labels.len().div_ceil(max).max(1);
                 (0..labels.len()).step_by(stride).map(|i| i as f64).collect()
             }
+            Scale::Steps(steps) => step_ticks(steps, max),
         }
     }
 
@@ -78,9 +82,23 @@ impl ValueFormatter<f64> for Axis {
     fn format_ext(&self, value: &f64) -> String {
         match &self.scale {
             Scale::Index(labels) => labels.get(value.round() as usize).cloned().unwrap_or_default(),
+            Scale::Steps(steps) => steps.get(value.round() as usize).map_or_else(String::new, |s| tick_label(*s)),
             _ => tick_label(*value),
         }
     }
+}
+
+/// Column positions for round step values: the column nearest to each of the linear axis'
+/// nice values over the steps' range, each column once.
+fn step_ticks(steps: &[f64], max: usize) -> Vec<f64> {
+    let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else { return vec![] };
+    if last <= first {
+        return vec![0.0];
+    }
+    let nearest = |v: f64| (0..steps.len()).min_by(|&a, &b| (steps[a] - v).abs().total_cmp(&(steps[b] - v).abs())).unwrap_or(0);
+    let mut columns: Vec<usize> = RangedCoordf64::from(first..last).key_points(max.min(8)).into_iter().map(nearest).collect();
+    columns.dedup();
+    columns.into_iter().map(|i| i as f64).collect()
 }
 
 /// Ticks of a log axis: decades, or 1-2-5, 1-2-3-5 or 1..9 multiples when few decades are in range,
@@ -163,5 +181,10 @@ mod tests {
         let idx = Axis::new(-0.5, 2.5, Scale::Index(vec!["a".into(), "b".into(), "c".into()]));
         assert_eq!(idx.key_points(10usize), vec![0.0, 1.0, 2.0]);
         assert_eq!(idx.format_ext(&1.0), "b");
+        let steps: Vec<f64> = (0..=1000).map(|i| 100.0 * i as f64).collect();
+        let cols = Axis::new(-0.5, 1000.5, Scale::Steps(steps));
+        let ticks = cols.key_points(8usize);
+        let labels: Vec<String> = ticks.iter().map(|t| cols.format_ext(t)).collect();
+        assert_eq!(labels, ["0", "20k", "40k", "60k", "80k", "100k"]);
     }
 }

@@ -18,8 +18,8 @@ pub struct Heatmap {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
-    /// One label per column (the checkpoint's step).
-    pub columns: Vec<String>,
+    /// The step of each column, ascending.
+    pub columns: Vec<f64>,
     /// One label per row, bottom to top.
     pub rows: Vec<String>,
     /// values[column][row]; NaN cells are drawn grey.
@@ -72,7 +72,7 @@ impl Heatmap {
         let width = body.dim_in_pixel().0;
         let (main, bar) = body.split_horizontally(width.saturating_sub(COLOUR_BAR_WIDTH));
         let (n, m) = (self.columns.len(), self.rows.len());
-        let x = Axis::new(-0.5, n as f64 - 0.5, Scale::Index(self.columns.clone()));
+        let x = Axis::new(-0.5, n as f64 - 0.5, Scale::Steps(self.columns.clone()));
         let y = Axis::new(-0.5, m as f64 - 0.5, Scale::Index(self.rows.clone()));
         let mut chart = ChartBuilder::on(&main)
             .margin_left(12)

@@ -91,7 +91,7 @@ fn spectrum_heatmap(power: &[(u64, Vec<f64>)], matrix: &str) -> Heatmap {
         title: format!("{matrix}: normalized spectrum q_k (k = 0 left out)"),
         x_label: "checkpoint step".to_string(),
         y_label: "frequency k".to_string(),
-        columns: power.iter().map(|(s, _)| s.to_string()).collect(),
+        columns: power.iter().map(|(s, _)| *s as f64).collect(),
         rows: (1..=k_max).map(|k| k.to_string()).collect(),
         values: normalized(power),
         value_label: "q_k = E_k / Σ E_k".to_string(),
