@@ -11,7 +11,7 @@ use super::axis::{Axis, Scale};
 use super::canvas::Area;
 use super::frame::{self, Plot, X_LABEL_AREA, Y_LABEL_AREA};
 use super::legend::{Entry, Swatch};
-use super::style::{AXIS_LABEL_SIZE, FONT, GREY, TICK_SIZE, YELLOW};
+use super::style::{AXIS_LABEL_SIZE, FONT, TICK_SIZE, YELLOW};
 use crate::Result;
 
 #[derive(Clone, Debug)]
@@ -315,12 +315,10 @@ fn segments(points: &[(f64, f64)], keep: impl Fn((f64, f64)) -> bool) -> Vec<&[(
     points.split(|&p| !keep(p)).filter(|s| !s.is_empty()).collect()
 }
 
-/// The grey used for event marks when no colour says more.
-pub const MARK_COLOR: RGBColor = GREY;
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::style::GREY;
 
     #[test]
     fn invalid_points_split_lines() {
