@@ -191,7 +191,7 @@ impl Panel {
         let mut entries: Vec<Entry> = self
             .lines
             .iter()
-            .filter(|l| !l.label.is_empty())
+            .filter(|l| !l.label.is_empty() && l.points.iter().any(|&p| self.shows(l, p)))
             .map(|l| {
                 let swatch = if l.dots {
                     Swatch::Dot(l.color)
