@@ -13,6 +13,7 @@ pub mod fft;
 pub mod gpu;
 pub mod io;
 pub mod nn;
+pub mod plot;
 pub mod rng;
 pub mod tensor;
 pub mod train;

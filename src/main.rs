@@ -18,6 +18,9 @@ enum Command {
     Devices,
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
     Train(grokgpu::train::args::Args),
+    /// Draw the figures of a run directory (or of every run of a multi-run, plus overlays)
+    /// into DIR/plots/.
+    Plot(cli::plot::Args),
     /// Microbenchmarks of grokgpu's kernels.
     Bench {
         #[command(subcommand)]
@@ -30,6 +33,7 @@ fn main() {
     let result = match cli.command {
         Command::Devices => cli::devices::run(),
         Command::Train(args) => grokgpu::train::run::train(&args),
+        Command::Plot(args) => cli::plot::run(&args),
         Command::Bench { target } => cli::bench::run(target),
     };
     if let Err(e) = result {

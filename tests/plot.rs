@@ -1,0 +1,136 @@
+//! `grokgpu plot` through the binary, on synthetic run directories (tests/plot_fixture):
+//! every figure is written as a PNG of the promised size, a figure without data is skipped
+//! with its reason, and a bad --run-dir is a one-line error. The figures stay in
+//! target/tmp/plot-*/ for a look.
+
+mod plot_fixture;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FIGURES: [&str; 14] = [
+    "training_curves.png",
+    "accuracy.png",
+    "loss.png",
+    "gini_ipr_2d.png",
+    "f_alignment_2d.png",
+    "fourier_projection_2d.png",
+    "phase_coherence_2d.png",
+    "phase_intervention.png",
+    "circuit_competition_detailed.png",
+    "spectral_attribution_heatmap.png",
+    "fsd.png",
+    "intrinsic_dimension.png",
+    "attention_entropy.png",
+    "power_spectrum_evolution.png",
+];
+
+/// A fresh directory under Cargo's scratch folder for integration tests.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn plot(dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(["plot", "--run-dir"]).arg(dir).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Width and height from a PNG's signature and IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.len() > 10_000, "{} is only {} bytes", path.display(), bytes.len());
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", path.display());
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn every_figure_of_a_full_run() {
+    let dir = scratch("plot-full");
+    plot_fixture::run_dir(&dir, &["metrics", "analysis", "interventions"]);
+    let out = plot(&dir);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    for file in FIGURES {
+        let path = dir.join("plots").join(file);
+        assert!(text.contains(&format!("wrote {}", path.display())), "{file} not reported written:\n{text}");
+        let (w, h) = png_size(&path);
+        assert!(w >= 1200 && h >= 800, "{file} is {w}×{h}");
+    }
+    assert!(text.ends_with("14 figures written, 0 skipped\n"), "{text}");
+}
+
+#[test]
+fn figures_without_data_are_skipped_with_the_reason() {
+    let dir = scratch("plot-metrics-only");
+    plot_fixture::run_dir(&dir, &["metrics"]);
+    let out = plot(&dir);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    for file in &FIGURES[..3] {
+        assert!(text.contains(&format!("wrote {}", dir.join("plots").join(file).display())), "{text}");
+    }
+    let gini = dir.join("plots/gini_ipr_2d.png");
+    assert!(text.contains(&format!("skipped {}: no analysis.jsonl in {} (run `grokgpu analyze --run-dir {}` first)\n", gini.display(), dir.display(), dir.display())), "{text}");
+    assert!(text.contains("phase_intervention.png: no interventions/ in"), "{text}");
+    assert!(!gini.exists());
+    assert!(text.ends_with("3 figures written, 11 skipped\n"), "{text}");
+}
+
+#[test]
+fn a_field_that_is_all_null_skips_its_figure() {
+    let dir = scratch("plot-null-fsd");
+    plot_fixture::run_dir(&dir, &["metrics", "analysis"]);
+    let path = dir.join("analysis.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let nulled: String = text
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["fsd"] = serde_json::Value::Null;
+            v.as_object_mut().unwrap().remove("fsd_p");
+            v.to_string() + "\n"
+        })
+        .collect();
+    std::fs::write(&path, nulled).unwrap();
+    let out = plot(&dir);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("fsd.png: analysis.jsonl holds no values of fsd, fsd_p\n"), "{text}");
+    assert!(text.contains("phase_intervention.png: no interventions/"), "{text}");
+    assert!(text.ends_with("12 figures written, 2 skipped\n"), "{text}");
+}
+
+#[test]
+fn a_multi_run_gets_overlays() {
+    let dir = scratch("plot-sweep");
+    plot_fixture::sweep_dir(&dir);
+    let out = plot(&dir);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    for file in ["overlay_val_acc.png", "overlay_train_acc.png", "overlay_val_loss.png", "grok_step_vs_weight_decay.png"] {
+        let (w, h) = png_size(&dir.join("plots").join(file));
+        assert!(w >= 1200 && h >= 800, "{file} is {w}×{h}");
+    }
+    assert!(!text.contains("grok_step_vs_seed"), "{text}");
+    png_size(&dir.join("weight_decay=1,seed=0/plots/training_curves.png"));
+}
+
+#[test]
+fn a_bad_run_dir_is_a_one_line_error() {
+    let dir = scratch("plot-bad");
+    for (target, want) in [(dir.join("missing"), "is not a directory"), (dir.clone(), "holds no run")] {
+        let out = plot(&target);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{target:?}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: ") && err.contains(want), "{err}");
+    }
+}
