@@ -33,6 +33,11 @@ impl Buffer {
         Buffer { raw: self.raw.clone(), offset: self.offset + start, len }
     }
 
+    /// Whether the two views share any element (then one dispatch must not write both).
+    pub fn overlaps(&self, other: &Buffer) -> bool {
+        Arc::ptr_eq(&self.raw, &other.raw) && self.offset < other.offset + other.len && other.offset < self.offset + self.len
+    }
+
     pub fn binding(&self) -> wgpu::BindingResource<'_> {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: &self.raw,
