@@ -44,12 +44,8 @@ struct Product {
 
 struct Params {
     first: Product,
+    // used when PAIR
     second: Product,
-    // 1, or 2 when the launch also computes `second`
-    products: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 const FLAG_BIAS: u32 = 1u;
@@ -65,6 +61,9 @@ const ACT_GELU: u32 = 2u;
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
+// The launch also computes the second product. Without it every `job.second` test folds
+// away and the layouts are compile-time constants, as in a plain launch.
+override PAIR: bool = false;
 override SECOND_TRANSPOSE_A: bool = false;
 override SECOND_TRANSPOSE_B: bool = false;
 // ACT_NONE, ACT_RELU (A ⊙ [G > 0]) or ACT_GELU (A ⊙ gelu'(G)).
@@ -175,7 +174,7 @@ fn job_of(wg: vec3<u32>, groups: vec3<u32>) -> Job {
     var p = params.first;
     var second = false;
     var valid = t < tile_count(p);
-    if (!valid && params.products == 2u) {
+    if (PAIR && !valid) {
         t -= tile_count(p);
         p = params.second;
         second = true;

@@ -292,7 +292,9 @@ fn matmul_op_forward_and_backward() {
             let (g, _) = tape.grad_target(tc).unwrap();
             gpu().write(&g, &to_f32(&dc));
             let back = tape.backward();
-            assert_eq!((tape.forward_program().len(), back.len()), (1, 2), "matmul dispatches (forward, backward)");
+            // A·Bᵀ's two gradients both read dC as their A operand: one launch.
+            let launches = if v == Variant::ABt { 1 } else { 2 };
+            assert_eq!((tape.forward_program().len(), back.len()), (1, launches), "matmul dispatches (forward, backward)");
             gpu().run(tape.forward_program());
             gpu().run(&back);
 
@@ -314,6 +316,29 @@ fn matmul_op_forward_and_backward() {
         }
     }
     eprintln!("matmul op: worst relative error {worst:.2e}");
+}
+
+/// C = A·Aᵀ: both gradients add into A's one buffer, so they take two launches in order
+/// (one launch would race): dA = dC·A + dCᵀ·A.
+#[test]
+fn matmul_of_a_tensor_with_itself() {
+    let mut rng = Rng::new(12);
+    let (batch, m, k) = (2, 97, 64);
+    let a = rng.vec(batch * m * k, 1.0);
+    let dc = rng.vec(batch * m * m, 1.0);
+    let mut tape = Tape::new(gpu());
+    let ta = tape.param(upload(&a), &[batch, m, k]);
+    let tc = matmul(&mut tape, ta, ta, Variant::ABt);
+    let (g, _) = tape.grad_target(tc).unwrap();
+    gpu().write(&g, &to_f32(&dc));
+    let back = tape.backward();
+    assert_eq!(back.len(), 2);
+    gpu().run(tape.forward_program());
+    gpu().run(&back);
+    let want_c = reference::matmul_a_bt(&a, &a, batch, m, k, m);
+    let want_da = ew::add(&reference::matmul(&dc, &a, batch, m, m, k), &reference::matmul_at_b(&dc, &a, batch, m, m, k));
+    assert_close("A·Aᵀ C", &download(tape.buf(tc)), &want_c, TOL);
+    assert_close("A·Aᵀ dA", &download(tape.grad(ta).unwrap()), &want_da, TOL);
 }
 
 /// Reference linear over R runs: (y, pre, dx, dW, db) for y = act(x·Wᵀ + b) + residual.

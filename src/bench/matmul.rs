@@ -165,7 +165,7 @@ pub fn measure(gpu: &Gpu, case: &MatmulCase, budget: f64, rounds: usize) -> Matm
 /// a tenth of a second per round over five rounds (a fiftieth over three when `quick`).
 pub fn run(gpu: &Gpu, quick: bool) -> (Vec<MatmulResult>, Vec<MatmulCase>) {
     let (budget, rounds) = if quick { (0.02, 3) } else { (0.1, 5) };
-    let limit = gpu.limits.max_storage_buffer_binding_size as u64;
+    let limit = gpu.limits.max_storage_buffer_binding_size;
     let (fits, too_big): (Vec<MatmulCase>, Vec<MatmulCase>) = cases(quick).into_iter().partition(|c| c.largest_binding() <= limit);
     (fits.iter().map(|c| measure(gpu, c, budget, rounds)).collect(), too_big)
 }

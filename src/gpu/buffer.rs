@@ -28,9 +28,14 @@ impl Buffer {
     /// The sub-range [start, start + len) of this buffer; `start` must be a multiple
     /// of [`SLICE_ALIGN`].
     pub fn slice(&self, start: usize, len: usize) -> Buffer {
-        assert!(start % SLICE_ALIGN == 0, "buffer slices start on {SLICE_ALIGN}-element boundaries");
+        assert!(start.is_multiple_of(SLICE_ALIGN), "buffer slices start on {SLICE_ALIGN}-element boundaries");
         assert!(start + len <= self.len, "slice past the end of a buffer");
         Buffer { raw: self.raw.clone(), offset: self.offset + start, len }
+    }
+
+    /// Whether the two views share any element (then one dispatch must not write both).
+    pub fn overlaps(&self, other: &Buffer) -> bool {
+        Arc::ptr_eq(&self.raw, &other.raw) && self.offset < other.offset + other.len && other.offset < self.offset + self.len
     }
 
     pub fn binding(&self) -> wgpu::BindingResource<'_> {
@@ -86,7 +91,7 @@ impl Gpu {
 
     /// Overwrites the start of `buf` with `data` (setup and per-epoch uploads only).
     pub fn write<T: bytemuck::Pod>(&self, buf: &Buffer, data: &[T]) {
-        assert!(data.len() * std::mem::size_of::<T>() <= buf.bytes() as usize, "write past the end of a buffer");
+        assert!(std::mem::size_of_val(data) <= buf.bytes() as usize, "write past the end of a buffer");
         if !data.is_empty() {
             self.queue.write_buffer(&buf.raw, (buf.offset * 4) as u64, bytemuck::cast_slice(data));
         }

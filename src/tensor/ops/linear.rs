@@ -91,15 +91,22 @@ pub fn backward(tape: &mut Tape, node: &Node, dy: &Buffer) -> Vec<Dispatch> {
         accumulate: *accumulate,
         ..SecondProduct::new(Variant::AB, [rows, in_dim, out_dim], &wbuf, dx)
     });
+    let alone = |p: SecondProduct| Gemm { gate, accumulate: p.accumulate, ..Gemm::new(p.variant, [runs, p.m, p.n, p.k], dy, p.b, p.c) }.dispatch(gpu);
     if dw.is_some() || db.is_some() {
         // A trainable bias on a frozen weight still needs the launch; its dW goes to scratch.
         let (dw, accumulate) = dw.unwrap_or_else(|| (gpu.buffer("unused dW", runs * out_dim * in_dim), false));
         let product = Gemm::new(Variant::AtB, [runs, out_dim, in_dim, rows], dy, &xbuf, &dw);
         let row_sums = db.as_ref().map(|(db, acc)| (db, *acc));
-        out.push(Gemm { gate, accumulate, row_sums, second: dx_product, ..product }.dispatch(gpu));
+        // The two products of one launch run concurrently, so dx joins it only when it
+        // writes a buffer of its own (not so for an x that views W or b).
+        let own = |p: &SecondProduct| !p.c.overlaps(&dw) && row_sums.is_none_or(|(db, _)| !p.c.overlaps(db));
+        let second = dx_product.filter(own);
+        if second.is_none() {
+            out.extend(dx_product.map(alone));
+        }
+        out.push(Gemm { gate, accumulate, row_sums, second, ..product }.dispatch(gpu));
     } else if let Some(p) = dx_product {
-        let product = Gemm::new(p.variant, [runs, p.m, p.n, p.k], dy, p.b, p.c);
-        out.push(Gemm { gate, accumulate: p.accumulate, ..product }.dispatch(gpu));
+        out.push(alone(p));
     }
     if let Some(r) = residual {
         if !tape.pass_grad_through(r, node.output) {

@@ -9,6 +9,10 @@
 //! | C = A·B   | dC·Bᵀ     | Aᵀ·dC     |
 //! | C = Aᵀ·B  | B·dCᵀ     | A·dC      |
 //! | C = A·Bᵀ  | dC·B      | dCᵀ·A     |
+//!
+//! A launch may also compute a second product that reads the same A ([`SecondProduct`]):
+//! for C = A·Bᵀ (a linear layer's x·Wᵀ) both gradients read dC first, so they are one
+//! dispatch.
 
 use crate::gpu::{flat_grid, shaders, Access, Buffer, Dispatch, Gpu, Kernel};
 use crate::tensor::{Node, Op, Tape, Tensor};
@@ -164,8 +168,6 @@ struct ProductParams {
 struct Params {
     first: ProductParams,
     second: ProductParams,
-    products: u32,
-    _pad: [u32; 3],
 }
 
 /// A second product in the same launch as a [`Gemm`]: op(A)·op(B) → C of shape m×k·k×n
@@ -312,6 +314,10 @@ impl<'a> Gemm<'a> {
                 assert!(g.len >= last(self.a_batch_stride, ar * ac), "matmul: gate buffer too small");
             }
         }
+        if let Some(s) = self.second {
+            let writes = [Some(self.c), self.save_pre, self.row_sums.map(|(b, _)| b)];
+            assert!(writes.iter().flatten().all(|w| !w.overlaps(s.c)), "matmul: the two products of a launch must write disjoint buffers");
+        }
         for (what, buf) in [("pre", self.save_pre), ("residual", self.residual)] {
             assert!(buf.is_none_or(|b| b.len >= self.batch * m * n), "matmul: {what} buffer too small");
         }
@@ -350,7 +356,7 @@ impl<'a> Gemm<'a> {
             act: Activation::None.code(),
             flags: flag(s.accumulate, FLAG_ACCUMULATE),
         });
-        Params { first, second, products: 1 + self.second.is_some() as u32, _pad: [0; 3] }
+        Params { first, second }
     }
 
     /// Records the launch (bind group and uniform are created now, never at replay).
@@ -367,6 +373,7 @@ impl<'a> Gemm<'a> {
         let constants = [
             ("TRANSPOSE_A", ta as u32 as f64),
             ("TRANSPOSE_B", tb as u32 as f64),
+            ("PAIR", self.second.is_some() as u32 as f64),
             ("SECOND_TRANSPOSE_A", ta2 as u32 as f64),
             ("SECOND_TRANSPOSE_B", tb2 as u32 as f64),
             ("A_GATE", gate_act.code() as f64),
@@ -420,7 +427,8 @@ pub fn matmul(tape: &mut Tape, a: Tensor, b: Tensor, variant: Variant) -> Tensor
     out
 }
 
-/// dA and dB of a recorded `matmul`, each one product (see the table in the module docs).
+/// dA and dB of a recorded `matmul`, each one product (see the table in the module docs);
+/// for A·Bᵀ, one launch of both.
 pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
     let Op::Matmul { variant } = node.op else { unreachable!("matmul::backward got {:?}", node.op) };
     let (a, b) = (node.inputs[0], node.inputs[1]);
@@ -441,8 +449,20 @@ pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
         Variant::AtB => (Variant::AB, [batch, k, n, m], &abuf, dout),
         Variant::ABt => (Variant::AtB, [batch, n, k, m], dout, &abuf),
     };
-    for (input, (layout, dims, left, right)) in [(a, da), (b, db)] {
-        if let Some((grad, accumulate)) = tape.grad_target(input) {
+    let (ga, gb) = (tape.grad_target(a), tape.grad_target(b));
+    // The products of one launch run concurrently: A·Aᵀ, whose two gradients add into one
+    // buffer, takes two launches.
+    let distinct = matches!((&ga, &gb), (Some((x, _)), Some((y, _))) if !x.overlaps(y));
+    if let (Variant::ABt, true, Some((ga, acc_a)), Some((gb, acc_b))) = (variant, distinct, &ga, &gb) {
+        // dB = dCᵀ·A first (its k is the long batch of rows), dA = dC·B beside it.
+        let (layout, [_, m2, n2, k2], _, right) = da;
+        let second = SecondProduct { accumulate: *acc_a, ..SecondProduct::new(layout, [m2, n2, k2], right, ga) };
+        let (layout, dims, left, right) = db;
+        out.push(Gemm { accumulate: *acc_b, second: Some(second), ..Gemm::new(layout, dims, left, right, gb) }.dispatch(gpu));
+        return out;
+    }
+    for (grad, (layout, dims, left, right)) in [(ga, da), (gb, db)] {
+        if let Some((grad, accumulate)) = grad {
             out.push(Gemm { accumulate, ..Gemm::new(layout, dims, left, right, &grad) }.dispatch(gpu));
         }
     }
