@@ -96,10 +96,18 @@ pub fn backward(tape: &mut Tape, node: &Node, dy: &Buffer) -> Vec<Dispatch> {
         let (dw, accumulate) = dw.unwrap_or_else(|| (gpu.buffer("unused dW", runs * out_dim * in_dim), false));
         let product = Gemm::new(Variant::AtB, [runs, out_dim, in_dim, rows], dy, &xbuf, &dw);
         let row_sums = db.as_ref().map(|(db, acc)| (db, *acc));
-        out.push(Gemm { gate, accumulate, row_sums, second: dx_product, ..product }.dispatch(gpu));
+        // dW has few tiles and a long k: split it, and finish the previous split here.
+        let pending = tape.take_reduction();
+        let gemm = Gemm { gate, accumulate, row_sums, second: dx_product, split_k: true, finish: pending.as_ref(), ..product };
+        let (d, reduction) = gemm.dispatch_split(gpu);
+        out.push(d);
+        if let Some(r) = reduction {
+            tape.defer_reduction(r, &[Some(w), bias].into_iter().flatten().collect::<Vec<_>>());
+        }
     } else if let Some(p) = dx_product {
         let product = Gemm::new(p.variant, [runs, p.m, p.n, p.k], dy, p.b, p.c);
-        out.push(Gemm { gate, accumulate: p.accumulate, ..product }.dispatch(gpu));
+        let pending = tape.take_reduction();
+        out.push(Gemm { gate, accumulate: p.accumulate, finish: pending.as_ref(), ..product }.dispatch(gpu));
     }
     if let Some(r) = residual {
         if !tape.pass_grad_through(r, node.output) {
