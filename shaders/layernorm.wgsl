@@ -179,7 +179,10 @@ fn backward_rows(t: u32, row: u32) {
         for (var c = lane; c < d; c += ROW_THREADS) {
             let g = b2[dy_base + c] * b1[affine + c];
             let xhat = ((x[base + c] - shift) - mean) * rstd;
-            let dx = rstd * (g - means.x - xhat * means.y);
+            // With d = 1 the row is its own mean: x̂ = 0 and g = mean(g), so dx is exactly 0.
+            // Computed, the compiler may contract g − mean(g) into fma(dy, γ, −mean(g)),
+            // leaving the product's rounding, which rstd = 1/√eps then magnifies ~300×.
+            let dx = select(rstd * (g - means.x - xhat * means.y), 0.0, d == 1u);
             if (params.accumulate_x != 0u) {
                 b5[base + c] = b5[base + c] + dx;
             } else {

@@ -26,6 +26,14 @@
 //   (laid out like C), and `accumulate` (C += result instead of C = result). The second
 //   product takes only `accumulate`.
 //
+// Split-K (first product only): when `first_k_chunk` > 0, k is cut into chunks of that
+// many (a multiple of 16, so chunk edges never depend on the tile), each chunk a workgroup
+// of its own; a chunk stores its raw partial product to C laid out [S, batch, m, n] (and
+// its partial row sums to [S, batch, m]), with no epilogue. A later launch finishes it:
+// its workgroups after all product tiles sum the S partials of a pending split in the
+// fixed order s = 0..S−1 and store (or accumulate) the result and the row sums. A launch
+// with `products` = 0 does only that.
+//
 // Four entry points differ only in how A and B are read from memory: `a4`/`b4` read
 // vec4s and need that operand's contiguous dimension and batch stride to be multiples of
 // 4 (in both products); `a1`/`b1` read scalars and work for any size.
@@ -46,6 +54,17 @@ struct Params {
     first: Product,
     // used when PAIR
     second: Product,
+    // 0 (only a split reduction), 1, or 2 when the launch also computes `second`
+    products: u32,
+    // depth of each split-K chunk of the first product; 0 when it is not split
+    first_k_chunk: u32,
+    // the pending split reduction: elements of its product and of its row sums, S, flags
+    reduce_count: u32,
+    reduce_sums_count: u32,
+    reduce_splits: u32,
+    reduce_flags: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 const FLAG_BIAS: u32 = 1u;
@@ -95,6 +114,10 @@ override WG_SIZE: u32 = (BN / 4u) * (BM / TM);
 @group(0) @binding(9) var<storage, read> b_second: array<f32>;
 @group(0) @binding(9) var<storage, read> b_second4: array<vec4<f32>>;
 @group(0) @binding(10) var<storage, read_write> c_second: array<f32>;
+@group(0) @binding(11) var<storage, read> reduce_partials: array<f32>;
+@group(0) @binding(12) var<storage, read> reduce_sum_partials: array<f32>;
+@group(0) @binding(13) var<storage, read_write> reduce_c: array<f32>;
+@group(0) @binding(14) var<storage, read_write> reduce_row_sums: array<f32>;
 
 // Staged rows are padded, A's by one element and B's by one vec4, so that the loads'
 // transposing stores (consecutive invocations, consecutive kk) spread over memory banks.
@@ -160,30 +183,94 @@ struct Job {
     tb: bool,
     row0: u32,
     col0: u32,
-    // false for the spare workgroups of a grid folded into two dimensions
+    // the k range summed: all of k, or one split-K chunk (`split` its index)
+    k_begin: u32,
+    k_end: u32,
+    splitting: bool,
+    split: u32,
+    // false for reduction workgroups and the spare ones of a grid folded into two dimensions
     valid: bool,
+    // a workgroup of the pending split reduction, `reducer` its index
+    reduces: bool,
+    reducer: u32,
 }
 
 fn tile_count(p: Product) -> u32 {
     return ((p.m + BM - 1u) / BM) * ((p.n + BN - 1u) / BN);
 }
 
-// Tiles are numbered along n first, the first product's before the second's.
+fn first_splits() -> u32 {
+    let chunk = params.first_k_chunk;
+    return select(1u, (params.first.k + chunk - 1u) / chunk, chunk > 0u);
+}
+
+// Workgroups are numbered: the first product's tiles (along n first, then chunk by
+// chunk), the second's, then the reduction's.
 fn job_of(wg: vec3<u32>, groups: vec3<u32>) -> Job {
     var t = wg.x + wg.y * groups.x;
     var p = params.first;
     var second = false;
-    var valid = t < tile_count(p);
-    if (PAIR && !valid) {
-        t -= tile_count(p);
-        p = params.second;
-        second = true;
-        valid = t < tile_count(p);
+    let first_tiles = select(0u, tile_count(p) * first_splits(), params.products > 0u);
+    var valid = t < first_tiles;
+    var split = 0u;
+    if (valid) {
+        split = t / tile_count(p);
+        t = t % tile_count(p);
+    } else {
+        t -= first_tiles;
+        if (PAIR && params.products == 2u) {
+            p = params.second;
+            second = true;
+            valid = t < tile_count(p);
+            if (!valid) {
+                t -= tile_count(p);
+            }
+        }
+    }
+    let splitting = !second && params.first_k_chunk > 0u;
+    var k_begin = 0u;
+    var k_end = p.k;
+    if (splitting) {
+        k_begin = split * params.first_k_chunk;
+        k_end = min(p.k, k_begin + params.first_k_chunk);
     }
     let cols = (p.n + BN - 1u) / BN;
     let ta = select(TRANSPOSE_A, SECOND_TRANSPOSE_A, second);
     let tb = select(TRANSPOSE_B, SECOND_TRANSPOSE_B, second);
-    return Job(p, second, ta, tb, (t / cols) * BM, (t % cols) * BN, valid);
+    return Job(p, second, ta, tb, (t / cols) * BM, (t % cols) * BN, k_begin, k_end, splitting, split, valid, !valid, t);
+}
+
+// One element of the pending split reduction: Σ_s partials[s] in order s = 0..S−1. The
+// reduction's workgroups are spread over the grid's z slices.
+fn reduce_split(job: Job, z: u32, batches: u32, li: u32) {
+    let count = params.reduce_count;
+    let total = count + params.reduce_sums_count;
+    let per_workgroup_row = WG_SIZE * batches;
+    let reducers = (total + per_workgroup_row - 1u) / per_workgroup_row;
+    if (job.reducer >= reducers) {
+        return;
+    }
+    let e = (z * reducers + job.reducer) * WG_SIZE + li;
+    if (e < count) {
+        var v = 0.0;
+        for (var s = 0u; s < params.reduce_splits; s++) {
+            v += reduce_partials[s * count + e];
+        }
+        if ((params.reduce_flags & FLAG_ACCUMULATE) != 0u) {
+            v += reduce_c[e];
+        }
+        reduce_c[e] = v;
+    } else if (e < total) {
+        let r = e - count;
+        var v = 0.0;
+        for (var s = 0u; s < params.reduce_splits; s++) {
+            v += reduce_sum_partials[s * params.reduce_sums_count + r];
+        }
+        if ((params.reduce_flags & FLAG_ACCUMULATE_ROW_SUMS) != 0u) {
+            v += reduce_row_sums[r];
+        }
+        reduce_row_sums[r] = v;
+    }
 }
 
 // The invocations that sum rows: the first column of the leftmost tiles.
@@ -233,7 +320,7 @@ fn load_a_scalar(job: Job, z: u32, k0: u32, li: u32) {
             kk = e / BM;
         }
         var v = 0.0;
-        if (job.row0 + i < job.p.m && k0 + kk < job.p.k) {
+        if (job.row0 + i < job.p.m && k0 + kk < job.k_end) {
             let at = a_offset(job, z, job.row0 + i, k0 + kk);
             v = a[at];
             if (A_GATE != ACT_NONE) {
@@ -257,7 +344,7 @@ fn load_a_vec4(job: Job, z: u32, k0: u32, li: u32) {
         }
         // Both sizes along the quad are multiples of 4, so its first element decides.
         var v = vec4<f32>(0.0);
-        if (job.row0 + i < job.p.m && k0 + kk < job.p.k) {
+        if (job.row0 + i < job.p.m && k0 + kk < job.k_end) {
             let at = a_offset(job, z, job.row0 + i, k0 + kk) / 4u;
             v = a4[at];
             if (A_GATE != ACT_NONE) {
@@ -280,7 +367,7 @@ fn load_b_scalar(job: Job, z: u32, k0: u32, li: u32) {
             kk = e % BK;
         }
         var v = 0.0;
-        if (job.col0 + j < job.p.n && k0 + kk < job.p.k) {
+        if (job.col0 + j < job.p.n && k0 + kk < job.k_end) {
             v = b_scalar(job, b_offset(job, z, k0 + kk, job.col0 + j));
         }
         b_tile[kk * B_STRIDE + j / 4u][j % 4u] = v;
@@ -293,7 +380,7 @@ fn load_b_vec4(job: Job, z: u32, k0: u32, li: u32) {
             let j = e / (BK / 4u);
             let kk = 4u * (e % (BK / 4u));
             var v = vec4<f32>(0.0);
-            if (job.col0 + j < job.p.n && k0 + kk < job.p.k) {
+            if (job.col0 + j < job.p.n && k0 + kk < job.k_end) {
                 v = b_quad(job, b_offset(job, z, k0 + kk, job.col0 + j) / 4u);
             }
             for (var q = 0u; q < 4u; q++) {
@@ -303,7 +390,7 @@ fn load_b_vec4(job: Job, z: u32, k0: u32, li: u32) {
             let j4 = e % (BN / 4u);
             let kk = e / (BN / 4u);
             var v = vec4<f32>(0.0);
-            if (job.col0 + 4u * j4 < job.p.n && k0 + kk < job.p.k) {
+            if (job.col0 + 4u * j4 < job.p.n && k0 + kk < job.k_end) {
                 v = b_quad(job, b_offset(job, z, k0 + kk, job.col0 + 4u * j4) / 4u);
             }
             b_tile[kk * B_STRIDE + j4] = v;
@@ -350,6 +437,7 @@ fn store(job: Job, at: u32, v: f32) {
 fn store_tile(
     job: Job,
     z: u32,
+    batches: u32,
     lid: vec3<u32>,
     acc: ptr<function, array<vec4<f32>, TM_MAX>>,
     sums: ptr<function, array<f32, TM_MAX>>,
@@ -360,6 +448,19 @@ fn store_tile(
         let row = job.row0 + lid.y * TM + i;
         if (row >= p.m) {
             break;
+        }
+        if (job.splitting) {
+            let partial = (job.split * batches + z) * p.m + row;
+            if (ROW_SUMS && sum_rows) {
+                row_sums[partial] = (*sums)[i];
+            }
+            for (var q = 0u; q < 4u; q++) {
+                let col = job.col0 + 4u * lid.x + q;
+                if (col < p.n) {
+                    c[partial * p.n + col] = (*acc)[i][q];
+                }
+            }
+            continue;
         }
         if (ROW_SUMS && sum_rows) {
             let at = z * p.m + row;
@@ -401,20 +502,24 @@ fn matmul_a1_b1(
     @builtin(local_invocation_index) li: u32,
 ) {
     let job = job_of(wg, groups);
+    if (job.reduces) {
+        reduce_split(job, wg.z, groups.z, li);
+        return;
+    }
     if (!job.valid) {
         return;
     }
     var acc: array<vec4<f32>, TM_MAX>;
     var sums: array<f32, TM_MAX>;
     let sum_rows = sums_rows(job, lid);
-    for (var k0 = 0u; k0 < job.p.k; k0 += BK) {
+    for (var k0 = job.k_begin; k0 < job.k_end; k0 += BK) {
         load_a_scalar(job, wg.z, k0, li);
         load_b_scalar(job, wg.z, k0, li);
         workgroupBarrier();
         multiply_tile(lid, &acc, &sums, sum_rows);
         workgroupBarrier();
     }
-    store_tile(job, wg.z, lid, &acc, &sums, sum_rows);
+    store_tile(job, wg.z, groups.z, lid, &acc, &sums, sum_rows);
 }
 
 @compute @workgroup_size(BN / 4u, BM / TM)
@@ -425,20 +530,24 @@ fn matmul_a4_b1(
     @builtin(local_invocation_index) li: u32,
 ) {
     let job = job_of(wg, groups);
+    if (job.reduces) {
+        reduce_split(job, wg.z, groups.z, li);
+        return;
+    }
     if (!job.valid) {
         return;
     }
     var acc: array<vec4<f32>, TM_MAX>;
     var sums: array<f32, TM_MAX>;
     let sum_rows = sums_rows(job, lid);
-    for (var k0 = 0u; k0 < job.p.k; k0 += BK) {
+    for (var k0 = job.k_begin; k0 < job.k_end; k0 += BK) {
         load_a_vec4(job, wg.z, k0, li);
         load_b_scalar(job, wg.z, k0, li);
         workgroupBarrier();
         multiply_tile(lid, &acc, &sums, sum_rows);
         workgroupBarrier();
     }
-    store_tile(job, wg.z, lid, &acc, &sums, sum_rows);
+    store_tile(job, wg.z, groups.z, lid, &acc, &sums, sum_rows);
 }
 
 @compute @workgroup_size(BN / 4u, BM / TM)
@@ -449,20 +558,24 @@ fn matmul_a1_b4(
     @builtin(local_invocation_index) li: u32,
 ) {
     let job = job_of(wg, groups);
+    if (job.reduces) {
+        reduce_split(job, wg.z, groups.z, li);
+        return;
+    }
     if (!job.valid) {
         return;
     }
     var acc: array<vec4<f32>, TM_MAX>;
     var sums: array<f32, TM_MAX>;
     let sum_rows = sums_rows(job, lid);
-    for (var k0 = 0u; k0 < job.p.k; k0 += BK) {
+    for (var k0 = job.k_begin; k0 < job.k_end; k0 += BK) {
         load_a_scalar(job, wg.z, k0, li);
         load_b_vec4(job, wg.z, k0, li);
         workgroupBarrier();
         multiply_tile(lid, &acc, &sums, sum_rows);
         workgroupBarrier();
     }
-    store_tile(job, wg.z, lid, &acc, &sums, sum_rows);
+    store_tile(job, wg.z, groups.z, lid, &acc, &sums, sum_rows);
 }
 
 @compute @workgroup_size(BN / 4u, BM / TM)
@@ -473,18 +586,22 @@ fn matmul_a4_b4(
     @builtin(local_invocation_index) li: u32,
 ) {
     let job = job_of(wg, groups);
+    if (job.reduces) {
+        reduce_split(job, wg.z, groups.z, li);
+        return;
+    }
     if (!job.valid) {
         return;
     }
     var acc: array<vec4<f32>, TM_MAX>;
     var sums: array<f32, TM_MAX>;
     let sum_rows = sums_rows(job, lid);
-    for (var k0 = 0u; k0 < job.p.k; k0 += BK) {
+    for (var k0 = job.k_begin; k0 < job.k_end; k0 += BK) {
         load_a_vec4(job, wg.z, k0, li);
         load_b_vec4(job, wg.z, k0, li);
         workgroupBarrier();
         multiply_tile(lid, &acc, &sums, sum_rows);
         workgroupBarrier();
     }
-    store_tile(job, wg.z, lid, &acc, &sums, sum_rows);
+    store_tile(job, wg.z, groups.z, lid, &acc, &sums, sum_rows);
 }

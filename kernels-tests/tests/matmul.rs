@@ -507,3 +507,62 @@ fn throughput_256() {
         eprintln!("{v:?} {m}x{k}x{n} on {}: {:.3} ms, {gflops:.2} GFLOP/s", gpu().adapter_name(), seconds * 1e3);
     }
 }
+
+/// f32 sums of k = 2048 … 3001 terms in [-1, 1] (split-K: 8–11 chunks, then their sum):
+/// the normwise error grows like √k·6e-8 ≈ 3.3e-6 at k = 3001.
+const SPLIT_TOL: f64 = 1e-5;
+
+/// A split-K Aᵀ·B with accumulate and row sums, finished by its own launch or folded into
+/// a later product's launch, against the reference.
+#[test]
+fn split_k_products_match_reference() {
+    use grokgpu::tensor::ops::matmul::k_chunk_for;
+    let mut rng = Rng::new(11);
+    let mut worst: f64 = 0.0;
+    for &[m, k, n] in &[[5usize, 2048usize, 7usize], [13, 3001, 8], [64, 2048, 64]] {
+        for batch in [1, 3] {
+            for folded in [false, true] {
+                let chunk = k_chunk_for(m, n, k).expect("a long k with few tiles splits");
+                let (a, b) = operands(&mut rng, Variant::AtB, batch, [m, k, n]);
+                let (c0, s0) = (rng.vec(batch * m * n, 1.0), rng.vec(batch * m, 1.0));
+                let (ga, gb, c, sums) = (upload(&a), upload(&b), upload(&c0), upload(&s0));
+                let gemm = Gemm {
+                    accumulate: true,
+                    row_sums: Some((&sums, true)),
+                    split_k: true,
+                    ..Gemm::new(Variant::AtB, [batch, m, n, k], &ga, &gb, &c)
+                };
+                let (d, reduction) = gemm.dispatch_split(gpu());
+                let reduction = reduction.expect("split");
+                let finish = if folded {
+                    // Any later launch can finish it: here a small unrelated product.
+                    let (x, y, z) = (upload(&[1.0; 4]), upload(&[1.0; 4]), gpu().buffer("z", 4));
+                    Gemm { finish: Some(&reduction), ..Gemm::new(Variant::AB, [1, 2, 2, 2], &x, &y, &z) }.dispatch(gpu())
+                } else {
+                    reduction.dispatch(gpu())
+                };
+                run([d, finish]);
+                let product = reference_product(Variant::AtB, &a, &b, batch, [m, k, n]);
+                let want: Vec<f64> = c0.iter().zip(&product).map(|(x, p)| x + p).collect();
+                let want_sums: Vec<f64> = (0..batch * m)
+                    .map(|zi| s0[zi] + (0..k).map(|l| a[(zi / m * k + l) * m + zi % m]).sum::<f64>())
+                    .collect();
+                let what = format!("split-K m,k,n={:?} R={batch} chunk {chunk} folded {folded}", [m, k, n]);
+                assert_close(&format!("{what} C"), &download(&c), &want, SPLIT_TOL);
+                assert_close(&format!("{what} row sums"), &download(&sums), &want_sums, SPLIT_TOL);
+                worst = worst.max(rel_error(&download(&c), &want)).max(rel_error(&download(&sums), &want_sums));
+            }
+        }
+    }
+    println!("split-K worst relative error {worst:.3e}");
+}
+
+/// Splitting depends on the shape only, and leaves products with enough tiles alone.
+#[test]
+fn split_k_choice_follows_the_shape() {
+    use grokgpu::tensor::ops::matmul::k_chunk_for;
+    assert_eq!(k_chunk_for(512, 128, 2048), Some(256));
+    assert_eq!(k_chunk_for(128, 128, 2048), Some(256));
+    assert_eq!(k_chunk_for(2048, 512, 128), None);
+    assert_eq!(k_chunk_for(128, 128, 300), None);
+}

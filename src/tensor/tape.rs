@@ -1,6 +1,7 @@
 //! The tape: values (GPU buffers with shapes), the nodes that produced them, and the
 //! forward program recorded so far.
 
+use super::ops::matmul::SplitReduction;
 use super::ops::Op;
 use crate::gpu::{Buffer, Dispatch, Gpu, Program};
 
@@ -34,11 +35,14 @@ pub struct Tape<'g> {
     values: Vec<Value>,
     nodes: Vec<Node>,
     forward: Program,
+    /// A split-K reduction (while tracing backward) that a later launch should finish,
+    /// and the values whose gradients it writes.
+    pending_reduction: Option<(SplitReduction, Vec<usize>)>,
 }
 
 impl<'g> Tape<'g> {
     pub fn new(gpu: &'g Gpu) -> Tape<'g> {
-        Tape { gpu, values: Vec::new(), nodes: Vec::new(), forward: Program::new() }
+        Tape { gpu, values: Vec::new(), nodes: Vec::new(), forward: Program::new(), pending_reduction: None }
     }
 
     fn push_value(&mut self, buf: Buffer, shape: &[usize], requires_grad: bool) -> Tensor {
@@ -172,11 +176,41 @@ impl<'g> Tape<'g> {
         let nodes = std::mem::take(&mut self.nodes);
         for node in nodes.iter().rev() {
             let Some(dout) = self.grad(node.output).cloned() else { continue };
+            // A node that contributes to a gradient the pending reduction writes must come after it.
+            let touches = |writes: &Vec<usize>| node.inputs.iter().any(|&t| writes.contains(&self.root(t)));
+            if self.pending_reduction.as_ref().is_some_and(|(_, writes)| touches(writes)) {
+                program.push(self.take_reduction().unwrap().dispatch(self.gpu));
+            }
             for d in super::backward::backward(self, node, &dout) {
                 program.push(d);
             }
         }
+        if let Some(r) = self.take_reduction() {
+            program.push(r.dispatch(self.gpu));
+        }
         self.nodes = nodes;
         program
+    }
+
+    /// Leaves a split-K reduction, which writes the gradients of `writes`, for a later
+    /// backward launch to finish ([`Tape::take_reduction`]); the backward pass runs it on
+    /// its own before any node that touches those gradients, or at its end.
+    pub fn defer_reduction(&mut self, reduction: SplitReduction, writes: &[Tensor]) {
+        assert!(self.pending_reduction.is_none(), "defer_reduction: one is already pending");
+        let writes = writes.iter().map(|&t| self.root(t)).collect();
+        self.pending_reduction = Some((reduction, writes));
+    }
+
+    /// The pending split-K reduction if it writes `t`'s gradient: the caller must run it
+    /// before contributing to that gradient.
+    pub fn reduction_writing(&mut self, t: Tensor) -> Option<SplitReduction> {
+        let root = self.root(t);
+        let writes_t = self.pending_reduction.as_ref().is_some_and(|(_, writes)| writes.contains(&root));
+        writes_t.then(|| self.take_reduction()).flatten()
+    }
+
+    /// The pending split-K reduction, which the caller's next launch must finish.
+    pub fn take_reduction(&mut self) -> Option<SplitReduction> {
+        self.pending_reduction.take().map(|(r, _)| r)
     }
 }

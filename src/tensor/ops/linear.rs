@@ -104,7 +104,14 @@ pub fn backward(tape: &mut Tape, node: &Node, dy: &Buffer) -> Vec<Dispatch> {
         if second.is_none() {
             out.extend(dx_product.map(alone));
         }
-        out.push(Gemm { gate, accumulate, row_sums, second, ..product }.dispatch(gpu));
+        // dW has few tiles and a long k: split it, and finish the previous split here.
+        let pending = tape.take_reduction();
+        let gemm = Gemm { gate, accumulate, row_sums, second, split_k: true, finish: pending.as_ref(), ..product };
+        let (d, reduction) = gemm.dispatch_split(gpu);
+        out.push(d);
+        if let Some(r) = reduction {
+            tape.defer_reduction(r, &[Some(w), bias].into_iter().flatten().collect::<Vec<_>>());
+        }
     } else if let Some(p) = dx_product {
         out.push(alone(p));
     }

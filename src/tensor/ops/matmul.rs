@@ -132,6 +132,10 @@ const fn kernel(entry: &'static str) -> Kernel {
             Access::ReadWrite, // row_sums
             Access::Read,      // b_second
             Access::ReadWrite, // c_second
+            Access::Read,      // reduce_partials
+            Access::Read,      // reduce_sum_partials
+            Access::ReadWrite, // reduce_c
+            Access::ReadWrite, // reduce_row_sums
         ],
     }
 }
@@ -168,6 +172,89 @@ struct ProductParams {
 struct Params {
     first: ProductParams,
     second: ProductParams,
+    products: u32,
+    first_k_chunk: u32,
+    reduce_count: u32,
+    reduce_sums_count: u32,
+    reduce_splits: u32,
+    reduce_flags: u32,
+    _pad: [u32; 2],
+}
+
+/// Workgroups a split product aims for: enough to fill a large GPU.
+const SPLIT_TARGET_WORKGROUPS: usize = 512;
+/// The shortest split-K chunk: shorter ones spend more on partials than they gain.
+const MIN_K_CHUNK: usize = 256;
+/// Chunk edges fall on multiples of the deepest tile's BK, so every tile sums the same
+/// k ranges (a product's value never depends on the tile, hence not on the batch).
+const K_CHUNK_ALIGN: usize = 16;
+
+/// The split-K chunk depth for an m×k·k×n product, from its shape only (never the batch,
+/// so a run computes the same sums alone or among others): `None` when the product has
+/// enough tiles or too short a k to gain from splitting. Power2022's weight gradients
+/// (m×n = 128×128 … 512×128, k = 2048) take 8 chunks of 256.
+pub fn k_chunk_for(m: usize, n: usize, k: usize) -> Option<usize> {
+    let splits = SPLIT_TARGET_WORKGROUPS.div_ceil(Tile::MEDIUM.workgroups(1, m, n)).min(k / MIN_K_CHUNK);
+    (splits >= 2).then(|| k.div_ceil(splits).next_multiple_of(K_CHUNK_ALIGN))
+}
+
+/// The second pass of a split-K product: C = Σ_s partials[s] (s = 0..S−1 in order, or
+/// C += that) and likewise its row sums. Some later matmul launch finishes it
+/// ([`Gemm::finish`]), or its own launch ([`SplitReduction::dispatch`]).
+#[derive(Clone, Debug)]
+pub struct SplitReduction {
+    splits: usize,
+    /// [S, batch, m, n]
+    partials: Buffer,
+    c: Buffer,
+    accumulate: bool,
+    /// [S, batch, m] and where they go, accumulating or not.
+    row_sums: Option<(Buffer, Buffer, bool)>,
+}
+
+impl SplitReduction {
+    fn count(&self) -> usize {
+        self.partials.len / self.splits
+    }
+
+    fn sums_count(&self) -> usize {
+        self.row_sums.as_ref().map_or(0, |(p, _, _)| p.len / self.splits)
+    }
+
+    fn flags(&self) -> u32 {
+        let flag = |on: bool, bit: u32| if on { bit } else { 0 };
+        flag(self.accumulate, FLAG_ACCUMULATE) | flag(self.row_sums.as_ref().is_some_and(|r| r.2), FLAG_ACCUMULATE_ROW_SUMS)
+    }
+
+    /// Workgroups of `wg_size` invocations per grid z slice that sum it over `batch` slices.
+    fn workgroups(&self, wg_size: usize, batch: usize) -> usize {
+        (self.count() + self.sums_count()).div_ceil(wg_size * batch)
+    }
+
+    /// The reduction as a launch of its own.
+    pub fn dispatch(&self, gpu: &Gpu) -> Dispatch {
+        let kernel = &KERNELS[0][0];
+        let tile = Tile::LARGE;
+        let constants = [("BM", tile.bm as f64), ("BN", tile.bn as f64), ("BK", tile.bk as f64), ("TM", tile.tm as f64)];
+        let params = Params {
+            first: ProductParams::default(),
+            second: ProductParams::default(),
+            products: 0,
+            first_k_chunk: 0,
+            reduce_count: self.count() as u32,
+            reduce_sums_count: self.sums_count() as u32,
+            reduce_splits: self.splits as u32,
+            reduce_flags: self.flags(),
+            _pad: [0; 2],
+        };
+        let uniform = gpu.uniform("split-K reduction", &params);
+        let p = &self.partials;
+        let (sum_partials, row_sums) = self.row_sums.as_ref().map_or((p, &self.c), |(sp, rs, _)| (sp, rs));
+        let c = &self.c;
+        let buffers = [&uniform, p, p, p, p, p, c, c, c, p, c, p, sum_partials, c, row_sums];
+        let wg_size = (tile.bn / 4 * (tile.bm / tile.tm)) as usize;
+        gpu.dispatch(kernel, &constants, &buffers, flat_grid(self.workgroups(wg_size, 1), 1))
+    }
 }
 
 /// A second product in the same launch as a [`Gemm`]: op(A)·op(B) → C of shape m×k·k×n
@@ -229,6 +316,12 @@ pub struct Gemm<'a> {
     pub second: Option<SecondProduct<'a>>,
     /// Overrides [`tile_for`].
     pub tile: Option<Tile>,
+    /// The first product may be split along k ([`k_chunk_for`]); only
+    /// [`Gemm::dispatch_split`] honours it, returning the reduction still to run.
+    pub split_k: bool,
+    /// A pending split reduction this launch also finishes (its own workgroups, after the
+    /// products' tiles). Its outputs must not be bound by the products.
+    pub finish: Option<&'a SplitReduction>,
 }
 
 /// Whether a product's A and B can be read as vec4s: the dimension contiguous in memory
@@ -267,6 +360,8 @@ impl<'a> Gemm<'a> {
             row_sums: None,
             second: None,
             tile: None,
+            split_k: false,
+            finish: None,
         }
     }
 
@@ -293,9 +388,19 @@ impl<'a> Gemm<'a> {
         self.tile.unwrap_or_else(|| tile_for_launch(self.batch, &self.products()))
     }
 
-    /// [m, n, k] of each product of the launch.
+    /// [m, n, k] of each product of the launch, a split first product counted once per chunk
+    /// (the tile choice sees all the workgroups).
     fn products(&self) -> Vec<[usize; 3]> {
-        std::iter::once([self.m, self.n, self.k]).chain(self.second.map(|s| [s.m, s.n, s.k])).collect()
+        let splits = self.k_chunk().map_or(1, |c| self.k.div_ceil(c));
+        let first = std::iter::repeat_n([self.m, self.n, self.k.min(self.k_chunk().unwrap_or(self.k))], splits);
+        first.chain(self.second.map(|s| [s.m, s.n, s.k])).collect()
+    }
+
+    /// The split-K chunk of the first product: only with `split_k` and an epilogue that
+    /// the reduction can finish (accumulate and row sums; no bias, activation or residual).
+    pub fn k_chunk(&self) -> Option<usize> {
+        let plain = self.bias.is_none() && self.save_pre.is_none() && self.residual.is_none() && self.act == Activation::None;
+        (self.split_k && plain).then(|| k_chunk_for(self.m, self.n, self.k)).flatten()
     }
 
     fn check(&self) {
@@ -356,12 +461,43 @@ impl<'a> Gemm<'a> {
             act: Activation::None.code(),
             flags: flag(s.accumulate, FLAG_ACCUMULATE),
         });
-        Params { first, second }
+        let finish = self.finish;
+        Params {
+            first,
+            second,
+            products: 1 + self.second.is_some() as u32,
+            first_k_chunk: self.k_chunk().unwrap_or(0) as u32,
+            reduce_count: finish.map_or(0, |r| r.count() as u32),
+            reduce_sums_count: finish.map_or(0, |r| r.sums_count() as u32),
+            reduce_splits: finish.map_or(0, |r| r.splits as u32),
+            reduce_flags: finish.map_or(0, |r| r.flags()),
+            _pad: [0; 2],
+        }
     }
 
     /// Records the launch (bind group and uniform are created now, never at replay).
+    /// Never splits k: see [`Gemm::dispatch_split`].
     pub fn dispatch(&self, gpu: &Gpu) -> Dispatch {
+        Gemm { split_k: false, ..*self }.dispatch_split(gpu).0
+    }
+
+    /// Records the launch, splitting the first product along k when `split_k` allows and
+    /// its shape gains from it; then its partials go to scratch allocated now, and the
+    /// returned [`SplitReduction`] must run (in a later launch) before C is read.
+    pub fn dispatch_split(&self, gpu: &Gpu) -> (Dispatch, Option<SplitReduction>) {
         self.check();
+        let split = self.k_chunk().map(|chunk| {
+            let splits = self.k.div_ceil(chunk);
+            SplitReduction {
+                splits,
+                partials: gpu.buffer("split-K partials", splits * self.batch * self.m * self.n),
+                c: self.c.clone(),
+                accumulate: self.accumulate,
+                row_sums: self.row_sums.map(|(sums, acc)| {
+                    (gpu.buffer("split-K row-sum partials", splits * self.batch * self.m), sums.clone(), acc)
+                }),
+            }
+        });
         let tile = self.tile();
         let valid = [tile.bn, tile.bm, tile.bk].iter().all(|x| x.is_multiple_of(4)) && tile.bm.is_multiple_of(tile.tm);
         assert!(valid && tile.tm <= 8, "matmul: bad tile {tile:?}");
@@ -389,16 +525,45 @@ impl<'a> Gemm<'a> {
         let gate = self.gate.map_or(self.a, |(_, g)| g);
         let bias = self.bias.unwrap_or(self.a);
         let residual = self.residual.unwrap_or(self.a);
-        let pre = self.save_pre.unwrap_or(self.c);
-        let sums = self.row_sums.map_or(self.c, |(s, _)| s);
-        let (b_second, c_second) = self.second.map_or((self.b, self.c), |s| (s.b, s.c));
-        let tiles: usize = self.products().iter().map(|&[m, n, _]| tile.workgroups(1, m, n)).sum();
+        let c = split.as_ref().map_or(self.c, |s| &s.partials);
+        let pre = self.save_pre.unwrap_or(c);
+        let sums = match &split {
+            Some(SplitReduction { row_sums: Some((partials, _, _)), .. }) => partials,
+            _ => self.row_sums.map_or(c, |(s, _)| s),
+        };
+        let (b_second, c_second) = self.second.map_or((self.b, c), |s| (s.b, s.c));
+        let (reduce_partials, reduce_sum_partials, reduce_c, reduce_row_sums) = match self.finish {
+            None => (self.a, self.a, c, c),
+            Some(r) => {
+                let (sp, rs) = r.row_sums.as_ref().map_or((&r.partials, &r.c), |(sp, rs, _)| (sp, rs));
+                (&r.partials, sp, &r.c, rs)
+            }
+        };
+        let wg_size = (tile.bn / 4 * (tile.bm / tile.tm)) as usize;
+        let reducers = self.finish.map_or(0, |r| r.workgroups(wg_size, self.batch));
+        let tiles: usize = self.products().iter().map(|&[m, n, _]| tile.workgroups(1, m, n)).sum::<usize>() + reducers;
         let [x, y, _] = flat_grid(tiles, 1);
         let grid = [x, y, self.batch as u32];
         let max = gpu.limits.max_compute_workgroups_per_dimension;
         assert!(grid.iter().all(|&g| g <= max), "matmul: grid {grid:?} exceeds {max} workgroups per dimension");
-        let buffers = [&uniform, self.a, self.b, gate, bias, residual, self.c, pre, sums, b_second, c_second];
-        gpu.dispatch(kernel, &constants, &buffers, grid)
+        let buffers = [
+            &uniform,
+            self.a,
+            self.b,
+            gate,
+            bias,
+            residual,
+            c,
+            pre,
+            sums,
+            b_second,
+            c_second,
+            reduce_partials,
+            reduce_sum_partials,
+            reduce_c,
+            reduce_row_sums,
+        ];
+        (gpu.dispatch(kernel, &constants, &buffers, grid), split)
     }
 }
 
@@ -449,21 +614,50 @@ pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
         Variant::AtB => (Variant::AB, [batch, k, n, m], &abuf, dout),
         Variant::ABt => (Variant::AtB, [batch, n, k, m], dout, &abuf),
     };
-    let (ga, gb) = (tape.grad_target(a), tape.grad_target(b));
-    // The products of one launch run concurrently: A·Aᵀ, whose two gradients add into one
-    // buffer, takes two launches.
-    let distinct = matches!((&ga, &gb), (Some((x, _)), Some((y, _))) if !x.overlaps(y));
-    if let (Variant::ABt, true, Some((ga, acc_a)), Some((gb, acc_b))) = (variant, distinct, &ga, &gb) {
-        // dB = dCᵀ·A first (its k is the long batch of rows), dA = dC·B beside it.
-        let (layout, [_, m2, n2, k2], _, right) = da;
-        let second = SecondProduct { accumulate: *acc_a, ..SecondProduct::new(layout, [m2, n2, k2], right, ga) };
-        let (layout, dims, left, right) = db;
-        out.push(Gemm { accumulate: *acc_b, second: Some(second), ..Gemm::new(layout, dims, left, right, gb) }.dispatch(gpu));
+    // A·Bᵀ's two gradients both read dC as their A operand: one launch, unless they add
+    // into one buffer (A·Aᵀ), since the products of one launch run concurrently.
+    if variant == Variant::ABt && tape.reduction_writing(a).is_none() && tape.reduction_writing(b).is_none() {
+        let (ga, gb) = (tape.grad_target(a), tape.grad_target(b));
+        if let (Some((ga, acc_a)), Some((gb, acc_b))) = (&ga, &gb) {
+            if !ga.overlaps(gb) {
+                // dB = dCᵀ·A first (its k is the long batch of rows, so it may be split),
+                // dA = dC·B beside it.
+                let (layout, [_, m2, n2, k2], _, right) = da;
+                let second = SecondProduct { accumulate: *acc_a, ..SecondProduct::new(layout, [m2, n2, k2], right, ga) };
+                let (layout, dims, left, right) = db;
+                let pending = tape.take_reduction();
+                let gemm = Gemm { accumulate: *acc_b, second: Some(second), split_k: true, finish: pending.as_ref(), ..Gemm::new(layout, dims, left, right, gb) };
+                let (d, reduction) = gemm.dispatch_split(gpu);
+                out.push(d);
+                if let Some(r) = reduction {
+                    tape.defer_reduction(r, &[b]);
+                }
+                return out;
+            }
+        }
+        // One of them needs no gradient, or both share a buffer: launch them one by one.
+        // (grad_target was asked once already, so later contributions accumulate.)
+        for (grad, (layout, dims, left, right)) in [(ga, da), (gb, db)] {
+            if let Some((grad, accumulate)) = grad {
+                let pending = tape.take_reduction();
+                out.push(Gemm { accumulate, finish: pending.as_ref(), ..Gemm::new(layout, dims, left, right, &grad) }.dispatch(gpu));
+            }
+        }
         return out;
     }
-    for (grad, (layout, dims, left, right)) in [(ga, da), (gb, db)] {
-        if let Some((grad, accumulate)) = grad {
-            out.push(Gemm { accumulate, ..Gemm::new(layout, dims, left, right, &grad) }.dispatch(gpu));
+    // A product with few tiles and a long k is split; each launch finishes the split
+    // left pending before it.
+    for (input, (layout, dims, left, right)) in [(a, da), (b, db)] {
+        // A·A: the first product's split writes the gradient the second adds to.
+        out.extend(tape.reduction_writing(input).map(|r| r.dispatch(gpu)));
+        if let Some((grad, accumulate)) = tape.grad_target(input) {
+            let pending = tape.take_reduction();
+            let gemm = Gemm { accumulate, split_k: true, finish: pending.as_ref(), ..Gemm::new(layout, dims, left, right, &grad) };
+            let (d, reduction) = gemm.dispatch_split(gpu);
+            out.push(d);
+            if let Some(r) = reduction {
+                tape.defer_reduction(r, &[input]);
+            }
         }
     }
     out
