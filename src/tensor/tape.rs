@@ -139,19 +139,16 @@ impl<'g> Tape<'g> {
     /// caller then copies. Afterwards `grad(output)` no longer holds d(output).
     pub fn pass_grad_through(&mut self, input: Tensor, output: Tensor) -> bool {
         let (to, from) = (self.root(input), self.root(output));
-        let shared = self.values[from].grad.clone();
+        let source = &self.values[from];
+        let Some(grad) = source.grad.clone().filter(|_| source.grad_started) else { return false };
         let v = &mut self.values[to];
-        let free = to != from && v.requires_grad && v.grad.is_none() && !v.grad_started;
-        match shared {
-            Some(grad) if free && self.values[from].grad_started => {
-                let v = &mut self.values[to];
-                assert_eq!(grad.len, v.shape.iter().product::<usize>(), "pass_grad_through: sizes differ");
-                v.grad = Some(grad);
-                v.grad_started = true;
-                true
-            }
-            _ => false,
+        if to == from || !v.requires_grad || v.grad.is_some() || v.grad_started {
+            return false;
         }
+        assert_eq!(grad.len, v.shape.iter().product::<usize>(), "pass_grad_through: sizes differ");
+        v.grad = Some(grad);
+        v.grad_started = true;
+        true
     }
 
     /// The gradient of `t` once backward has run, if any contribution reached it.
