@@ -46,16 +46,24 @@
 //! `train_acc`, `val_loss`, `val_acc`, `lr`, `elapsed_s` (metrics.jsonl).
 
 pub mod alignment;
+pub mod attribution;
 pub mod catalogue;
+pub mod circuits;
 pub mod dft;
 pub mod dynamics;
 pub mod events;
+pub mod excluded;
 pub mod fsd;
+pub mod fsd_components;
 pub mod geometry;
+pub mod gpu_dft;
 pub mod grid;
+pub mod logit_fourier;
 pub mod matrix;
 pub mod neurons;
+pub mod pairs;
 pub mod phase;
+pub mod representation;
 pub mod rng;
 pub mod sparsity;
 pub mod spectrum;
