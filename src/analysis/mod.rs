@@ -60,6 +60,7 @@ pub mod gpu_dft;
 pub mod grid;
 pub mod logit_fourier;
 pub mod matrix;
+pub mod model_probe;
 pub mod neurons;
 pub mod pairs;
 pub mod phase;
