@@ -18,6 +18,15 @@ enum Command {
     Devices,
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
     Train(grokgpu::train::args::Args),
+    /// Analyze a run's checkpoints: analysis.jsonl, summary.json and summary.md in the run
+    /// directory (incremental: a re-run analyzes only what is new).
+    Analyze(cli::analyze::AnalyzeArgs),
+    /// Edit a checkpoint's embedding and report train/validation accuracy and loss before
+    /// and after.
+    Intervene {
+        #[command(subcommand)]
+        command: cli::intervene::InterveneCommand,
+    },
     /// Microbenchmarks of grokgpu's kernels.
     Bench {
         #[command(subcommand)]
@@ -30,6 +39,8 @@ fn main() {
     let result = match cli.command {
         Command::Devices => cli::devices::run(),
         Command::Train(args) => grokgpu::train::run::train(&args),
+        Command::Analyze(args) => cli::analyze::run(&args),
+        Command::Intervene { command } => cli::intervene::run(command),
         Command::Bench { target } => cli::bench::run(target),
     };
     if let Err(e) = result {

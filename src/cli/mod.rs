@@ -1,4 +1,6 @@
 //! One file per subcommand.
 
+pub mod analyze;
 pub mod bench;
 pub mod devices;
+pub mod intervene;
