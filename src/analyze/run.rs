@@ -73,8 +73,14 @@ pub struct RunReport {
 
 /// Analyzes the run in `path`, or every run of the multi-run there (sweep.json).
 pub fn analyze(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &dyn Observer) -> Result<Vec<RunReport>> {
-    if options.every == 0 || options.batch == 0 || options.only.is_empty() {
-        bail!("--every and the batch must be at least 1 and at least one analysis must be selected");
+    if options.every == 0 {
+        bail!("--every must be at least 1");
+    }
+    if options.batch == 0 {
+        bail!("--batch must be at least 1");
+    }
+    if options.only.is_empty() {
+        bail!("no analysis selected");
     }
     if path.join(SWEEP_FILE).exists() {
         let sweep = SweepFile::read(path)?;

@@ -34,15 +34,18 @@ pub fn joined_records(dir: &RunDir, store: &Store) -> Result<Vec<Record>> {
     Ok(by_step.into_values().collect())
 }
 
-/// The circuit crossover with an infinite ratio (written as null plus
-/// `circuit_ratio_infinite`) counted as ≥ 1, which `events` cannot see in JSON numbers.
+/// The circuit crossover with the infinite ratios (written as null plus
+/// `circuit_ratio_infinite`, which `events` cannot see among JSON numbers) put back: +∞
+/// where the algorithmic margin is positive, 0 where it is not (at initialization neither
+/// circuit carries anything, and no crossover has happened).
 fn crossover_with_infinite_ratios(records: &[Record]) -> Option<u64> {
     let ratios: Vec<(u64, f64)> = records
         .iter()
         .filter_map(|r| {
             let step = r.get("step")?.as_u64()?;
             if r.get("circuit_ratio_infinite").and_then(Value::as_bool) == Some(true) {
-                return Some((step, f64::INFINITY));
+                let alpha_alg = r.get("alpha_alg").and_then(Value::as_f64).unwrap_or(0.0);
+                return Some((step, if alpha_alg > 0.0 { f64::INFINITY } else { 0.0 }));
             }
             r.get("circuit_ratio")?.as_f64().map(|v| (step, v))
         })
@@ -74,4 +77,30 @@ pub fn write_summary(dir: &RunDir, store: &Store, key_final: &[usize]) -> Result
     let md = format!("{}\nKey frequencies (last checkpoint): {}. Checkpoints analyzed: {}.\n", summary.to_markdown(), keys.join(", "), store.records.len());
     write_atomic(&dir.path.join(SUMMARY_MD), md.as_bytes())?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ratio(step: u64, ratio: Option<f64>, alpha_alg: f64) -> Record {
+        let v = json!({"step": step, "circuit_ratio": ratio, "circuit_ratio_infinite": ratio.is_none(), "alpha_alg": alpha_alg});
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn infinite_ratios_count_only_with_a_positive_algorithmic_margin() {
+        // Initialization: α_mem ≤ 0 and α_alg ≈ 0 (no crossover yet); later α_mem ≤ 0 with
+        // α_alg > 0 is +∞ and holds the crossover.
+        let records = [
+            ratio(0, None, -1e-3),
+            ratio(10, Some(0.5), 1.0),
+            ratio(20, Some(1.2), 2.0),
+            ratio(30, None, 3.0),
+            ratio(40, Some(2.0), 3.0),
+            ratio(50, Some(1.5), 3.0),
+        ];
+        assert_eq!(crossover_with_infinite_ratios(&records), Some(20));
+        assert_eq!(crossover_with_infinite_ratios(&records[..5]), None);
+    }
 }
