@@ -17,7 +17,7 @@ enum Command {
     /// (override with GROKGPU_BACKEND=vulkan|metal|dx12|gl and GROKGPU_ADAPTER=<name substring>).
     Devices,
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
-    Train(grokgpu::train::args::Args),
+    Train(Box<grokgpu::train::args::Args>),
     /// Analyze a run's checkpoints: analysis.jsonl, summary.json and summary.md in the run
     /// directory (incremental: a re-run analyzes only what is new).
     Analyze(cli::analyze::AnalyzeArgs),
