@@ -61,8 +61,16 @@ pub struct Gatherer<'g> {
     attribution: Option<ModelProbe<'g>>,
 }
 
-/// The model's components for FSD, by name and width: per attention layer one component
-/// per head, per MLP block one.
+/// One checkpoint read for analysis.
+pub struct Loaded {
+    pub weights: ModelWeights,
+    /// The families to compute.
+    pub families: Vec<Family>,
+    /// W1 of the checkpoint before it in the run.
+    pub w1_prev: Option<Matrix>,
+}
+
+/// FSD's names of one attention layer's heads: `L<layer>H<head>`.
 fn head_names(spec: &ModelSpec, layer: usize) -> Vec<String> {
     match spec {
         ModelSpec::Transformer(t) => (0..t.heads).map(|h| format!("L{layer}H{h}")).collect(),
@@ -111,12 +119,12 @@ impl<'g> Gatherer<'g> {
 
     /// Everything the CPU half needs for `batch` (at most [`Gatherer::batch`] checkpoints),
     /// with the key frequencies of the last checkpoint and each checkpoint's previous W1.
-    pub fn gather(&mut self, ctx: &RunContext, batch: Vec<(ModelWeights, Vec<Family>, Option<Matrix>)>, key_final: &[usize], timings: &mut Timings) -> Vec<Gathered> {
+    pub fn gather(&mut self, ctx: &RunContext, batch: Vec<Loaded>, key_final: &[usize], timings: &mut Timings) -> Vec<Gathered> {
         assert!(batch.len() <= self.batch, "a batch of {} checkpoints for a probe of {}", batch.len(), self.batch);
         let p = ctx.p;
         let unembed = unembed_name(&ctx.spec);
         let matrices: Vec<(Matrix, Matrix)> =
-            batch.iter().map(|(w, _, _)| (ctx.order.apply(&w.w_e(p)), ctx.order.apply(&w.matrix(unembed)))).collect();
+            batch.iter().map(|l| (ctx.order.apply(&l.weights.w_e(p)), ctx.order.apply(&l.weights.matrix(unembed)))).collect();
         // Always 2·R matrices (the last repeated), so each one's transform is the same
         // program whatever batch it comes in.
         let spectra = timings.time("spectrum", || {
@@ -127,12 +135,12 @@ impl<'g> Gatherer<'g> {
             TokenSpectrum::of_batch(&self.dft, &all)
         });
 
-        let any = |f: Family| batch.iter().any(|(_, fams, _)| fams.contains(&f));
-        let needs_probe = batch.iter().any(|(_, fams, _)| fams.iter().any(|f| f.uses_probe()));
+        let any = |f: Family| batch.iter().any(|l| l.families.contains(&f));
+        let needs_probe = batch.iter().any(|l| l.families.iter().any(|f| f.uses_probe()));
         let mut acts: Vec<Option<Activations>> = batch.iter().map(|_| None).collect();
         let mut gradients: Vec<Option<Vec<f64>>> = batch.iter().map(|_| None).collect();
         if needs_probe {
-            let flats: Vec<Vec<f32>> = batch.iter().map(|(w, _, _)| w.flat()).collect();
+            let flats: Vec<Vec<f32>> = batch.iter().map(|l| l.weights.flat()).collect();
             let refs: Vec<&[f32]> = flats.iter().map(Vec::as_slice).collect();
             let forward = timings.time("probe", || {
                 let probe = self.probe(ctx);
@@ -149,7 +157,7 @@ impl<'g> Gatherer<'g> {
 
         let mut gathered = Vec::with_capacity(batch.len());
         let spectra = spectra.chunks(2).take(batch.len()).map(|s| (s[0].clone(), s[1].clone()));
-        for ((((weights, families, w1_prev), (we, wu)), (we_spectrum, wu_spectrum)), (acts, gradient)) in
+        for (((Loaded { weights, families, w1_prev }, (we, wu)), (we_spectrum, wu_spectrum)), (acts, gradient)) in
             batch.into_iter().zip(matrices).zip(spectra).zip(acts.into_iter().zip(gradients))
         {
             let wants = |f: Family| families.contains(&f);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::context::RunContext;
 use super::families::Family;
-use super::gather::{Gathered, Gatherer};
+use super::gather::{Gathered, Gatherer, Loaded};
 use super::record::{record, Reference};
 use super::store::{Record, Store, ANALYSIS_FILE};
 use super::summary_files::write_summary;
@@ -195,7 +195,7 @@ pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &
                 _ => None,
             };
             previous = Some((*index, w1));
-            loaded.push((weights, families.clone(), w1_prev));
+            loaded.push(Loaded { weights, families: families.clone(), w1_prev });
         }
         if loaded.is_empty() {
             observer.advanced(batch.len());
