@@ -5,6 +5,7 @@
 //! `nn`, `data`, `train`, `analysis`, `plot`.
 
 pub mod analysis;
+pub mod analyze;
 pub mod bench;
 pub mod choice;
 pub mod data;

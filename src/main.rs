@@ -17,10 +17,19 @@ enum Command {
     /// (override with GROKGPU_BACKEND=vulkan|metal|dx12|gl and GROKGPU_ADAPTER=<name substring>).
     Devices,
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
-    Train(grokgpu::train::args::Args),
+    Train(Box<grokgpu::train::args::Args>),
     /// Draw the figures of a run directory (or of every run of a multi-run, plus overlays)
     /// into DIR/plots/.
     Plot(cli::plot::Args),
+    /// Analyze a run's checkpoints: analysis.jsonl, summary.json and summary.md in the run
+    /// directory (incremental: a re-run analyzes only what is new).
+    Analyze(cli::analyze::AnalyzeArgs),
+    /// Edit a checkpoint's embedding and report train/validation accuracy and loss before
+    /// and after.
+    Intervene {
+        #[command(subcommand)]
+        command: cli::intervene::InterveneCommand,
+    },
     /// Microbenchmarks of grokgpu's kernels.
     Bench {
         #[command(subcommand)]
@@ -34,6 +43,8 @@ fn main() {
         Command::Devices => cli::devices::run(),
         Command::Train(args) => grokgpu::train::run::train(&args),
         Command::Plot(args) => cli::plot::run(&args),
+        Command::Analyze(args) => cli::analyze::run(&args),
+        Command::Intervene { command } => cli::intervene::run(command),
         Command::Bench { target } => cli::bench::run(target),
     };
     if let Err(e) = result {

@@ -1,5 +1,7 @@
 //! One file per subcommand.
 
+pub mod analyze;
 pub mod bench;
 pub mod devices;
+pub mod intervene;
 pub mod plot;

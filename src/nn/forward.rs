@@ -27,13 +27,23 @@ pub struct Forward {
     pub logits: Tensor,
     /// Attention probabilities per attention layer, [R, N, H, T, T].
     pub attention_probs: Vec<Tensor>,
+    /// Per attention layer, the heads' outputs before the output projection, [R, N, T, d]
+    /// (head h in columns h·d/H..(h+1)·d/H).
+    pub head_outputs: Vec<Tensor>,
+    /// Per MLP block, the post-activation of its first layer: [R, N·T, d_mlp] for the
+    /// Transformer, [R, N, hidden] for the MLP.
+    pub mlp_post: Vec<Tensor>,
+    /// The representation the readout sees, [R, N, d]: the last position's residual stream
+    /// after ln_f with pre-norm (ln_f is applied at that position only, in the same
+    /// dispatch), before it without norm; the MLP's hidden layer, [R, N, hidden].
+    pub readout_input: Tensor,
 }
 
 /// logits [R, N, p] from token rows [R, N, seq_len] (u32).
 pub fn forward(tape: &mut Tape, spec: &ModelSpec, w: &Weights, tokens: Tensor) -> Forward {
     match spec {
         ModelSpec::Transformer(t) => transformer(tape, t, w, tokens),
-        ModelSpec::Mlp(m) => Forward { logits: mlp(tape, m, w, tokens), attention_probs: vec![] },
+        ModelSpec::Mlp(m) => mlp(tape, m, w, tokens),
     }
 }
 
@@ -55,7 +65,7 @@ fn transformer(tape: &mut Tape, spec: &TransformerSpec, w: &Weights, tokens: Ten
             x
         }
     };
-    let mut attention_probs = Vec::new();
+    let (mut attention_probs, mut head_outputs, mut mlp_post) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..spec.layers {
         let b = |s: &str| format!("blocks.{i}.{s}");
         if spec.has_attention() {
@@ -64,12 +74,14 @@ fn transformer(tape: &mut Tape, spec: &TransformerSpec, w: &Weights, tokens: Ten
             let qkv = tape.reshape(qkv, &[runs, rows, TRANSFORMER_SEQ, 3 * d]);
             let att = attention(tape, qkv, spec.heads);
             attention_probs.push(att.probs);
+            head_outputs.push(att.out);
             let out = tape.reshape(att.out, &[runs, rows * TRANSFORMER_SEQ, d]);
             h = linear(tape, out, w.get(&b("attn.out.weight")), Some(w.get(&b("attn.out.bias"))), Activation::None, Some(h));
         }
         if spec.has_mlp() {
             let a = norm(tape, h, &b("ln2"));
             let f = linear(tape, a, w.get(&b("mlp.fc1.weight")), Some(w.get(&b("mlp.fc1.bias"))), spec.act, None);
+            mlp_post.push(f);
             h = linear(tape, f, w.get(&b("mlp.fc2.weight")), Some(w.get(&b("mlp.fc2.bias"))), Activation::None, Some(h));
         }
     }
@@ -81,14 +93,15 @@ fn transformer(tape: &mut Tape, spec: &TransformerSpec, w: &Weights, tokens: Ten
         select(tape, h, 2, TRANSFORMER_SEQ - 1)
     };
     let logits = linear(tape, last, w.get("unembed.weight"), Some(w.get("unembed.bias")), Activation::None, None);
-    Forward { logits, attention_probs }
+    Forward { logits, attention_probs, head_outputs, mlp_post, readout_input: last }
 }
 
-fn mlp(tape: &mut Tape, spec: &MlpSpec, w: &Weights, tokens: Tensor) -> Tensor {
+fn mlp(tape: &mut Tape, spec: &MlpSpec, w: &Weights, tokens: Tensor) -> Forward {
     let (runs, rows) = (tape.shape(tokens)[0], tape.shape(tokens)[1]);
     // embed[x] and embed[y] side by side are concat(embed[x], embed[y]).
     let e = embedding(tape, w.get("embed.weight"), tokens);
     let e = tape.reshape(e, &[runs, rows, 2 * spec.hidden]);
     let hidden = linear(tape, e, w.get("fc1.weight"), Some(w.get("fc1.bias")), Activation::Relu, None);
-    linear(tape, hidden, w.get("fc2.weight"), Some(w.get("fc2.bias")), Activation::None, None)
+    let logits = linear(tape, hidden, w.get("fc2.weight"), Some(w.get("fc2.bias")), Activation::None, None);
+    Forward { logits, attention_probs: vec![], head_outputs: vec![], mlp_post: vec![hidden], readout_input: hidden }
 }

@@ -1,0 +1,76 @@
+//! What every checkpoint of one run shares: its settings, model, examples, token order, the
+//! (x, y) grid and its checkpoint files.
+
+use std::path::{Path, PathBuf};
+
+use super::weights::ModelWeights;
+use crate::analysis::logit_fourier::PairPhase;
+use crate::analysis::model_probe::ProbeData;
+use crate::analysis::pairs::PairGrid;
+use crate::analysis::spectrum::TokenOrder;
+use crate::nn::spec::ModelSpec;
+use crate::train::rundir::read_checkpoint;
+use crate::train::{RunConfig, RunDir};
+use crate::{bail, Error, Result};
+
+pub struct RunContext {
+    pub dir: RunDir,
+    pub cfg: RunConfig,
+    pub spec: ModelSpec,
+    pub p: usize,
+    /// Natural, or discrete-log for `mul` and `div`.
+    pub order: TokenOrder,
+    /// The (x, y) grid in token order, when the task's table covers it.
+    pub grid: Option<PairGrid>,
+    /// The logit-space key directions (§ 5, § 6): `add` and `sub` only.
+    pub pair_phase: Option<PairPhase>,
+    pub data: ProbeData,
+    pub train_mask: Vec<bool>,
+    /// (step, file), ascending.
+    pub checkpoints: Vec<(u64, PathBuf)>,
+}
+
+impl RunContext {
+    /// Opens the run in `path`: config.json, dataset.safetensors and the checkpoint list.
+    pub fn open(path: &Path) -> Result<RunContext> {
+        let (dir, cfg) = RunDir::open(path)?;
+        let spec = cfg.model_spec();
+        let p = cfg.p as usize;
+        let dataset = dir.read_dataset()?;
+        let n = dataset.x.len();
+        if [dataset.y.len(), dataset.target.len(), dataset.train_mask.len()].iter().any(|&l| l != n) {
+            bail!("{}: dataset.safetensors has columns of different lengths", path.display());
+        }
+        let task = cfg.task.as_str();
+        let order = TokenOrder::for_task(task, p);
+        let checkpoints = dir.checkpoints()?;
+        if checkpoints.is_empty() {
+            bail!("{} has no checkpoints to analyze", dir.path.join("checkpoints").display());
+        }
+        Ok(RunContext {
+            grid: PairGrid::new(&dataset.x, &dataset.y, p, order),
+            pair_phase: PairPhase::for_task(task),
+            data: ProbeData::new(&spec, &dataset.x, &dataset.y, &dataset.target, &dataset.train_mask),
+            train_mask: dataset.train_mask,
+            dir,
+            cfg,
+            spec,
+            p,
+            order,
+            checkpoints,
+        })
+    }
+
+    /// The checkpoint at `index` of the list, checked against the model; errors name the file.
+    pub fn read(&self, index: usize) -> Result<ModelWeights> {
+        let path = &self.checkpoints[index].1;
+        read_checkpoint(path)
+            .and_then(|c| ModelWeights::new(c, &self.spec))
+            .map_err(|e| Error::msg(format!("cannot read checkpoint {}: {e}", path.display())))
+    }
+
+    /// The index of the checkpoint at `step`.
+    pub fn index_of(&self, step: u64) -> Option<usize> {
+        self.checkpoints.iter().position(|(s, _)| *s == step)
+    }
+}
