@@ -59,15 +59,18 @@ pub fn crossover_step(ratio: &[(u64, f64)]) -> Option<u64> {
         .map(|i| ratio[i].0)
 }
 
-/// Excluded-loss rise (*proposed*: ANALYSES.md names the event, not its rule): with M the
-/// series' maximum and m its minimum before M, the first step after that minimum at which
-/// the excluded loss has covered half the rise, ≥ (m + M)/2. None if it never rises.
+/// Excluded-loss rise (*proposed*: ANALYSES.md names the event, not its rule): with m the
+/// series' minimum and M its maximum after m, the first step after m at which the excluded
+/// loss has covered half the rise, ≥ (m + M)/2. The minimum is taken first because the
+/// excluded loss typically starts at its highest (≈ ln p at initialization), falls while the
+/// network memorizes, and rises again once the key frequencies carry the answer. None if it
+/// never rises after its minimum.
 pub fn rise_step(series: &[(u64, f64)]) -> Option<u64> {
-    let top = series.iter().enumerate().fold(None, |best: Option<usize>, (i, &(_, v))| match best {
-        Some(b) if series[b].1 >= v => Some(b),
+    let bottom = series.iter().enumerate().fold(None, |best: Option<usize>, (i, &(_, v))| match best {
+        Some(b) if series[b].1 <= v => Some(b),
         _ => Some(i),
     })?;
-    let bottom = (0..=top).fold(0, |b, i| if series[i].1 < series[b].1 { i } else { b });
+    let top = (bottom..series.len()).fold(bottom, |t, i| if series[i].1 > series[t].1 { i } else { t });
     let (low, high) = (series[bottom].1, series[top].1);
     if high <= low {
         return None;
@@ -149,10 +152,12 @@ mod tests {
 
     #[test]
     fn excluded_loss_rise_is_the_half_way_point() {
-        let s = [(0, 3.0), (10, 1.0), (20, 1.5), (30, 2.9), (40, 5.0), (50, 0.1)];
-        // Minimum before the peak 1.0 at step 10, peak 5.0: first ≥ 3.0 after it is step 40
+        let s = [(0, 3.0), (10, 1.0), (20, 1.5), (30, 2.9), (40, 5.0), (50, 4.8)];
+        // Minimum 1.0 at step 10, peak after it 5.0: first ≥ 3.0 after it is step 40
         // (2.9 falls short).
         assert_eq!(rise_step(&s), Some(40));
+        // A real run starts at its highest (≈ ln p), falls while memorizing, then rises.
+        assert_eq!(rise_step(&[(0, 6.0), (10, 1.0), (20, 4.0), (30, 5.0)]), Some(20));
         assert_eq!(rise_step(&[(0, 2.0), (10, 1.0)]), None, "never rises");
         assert_eq!(peak_step(&s), Some(40));
     }
