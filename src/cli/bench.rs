@@ -19,7 +19,9 @@ pub enum Target {
     Matmul(Options),
     /// Training steps per second of a preset's replayed step program at R runs.
     Step(StepOptions),
-    /// Every target above, in turn (fft, matmul, step with its defaults).
+    /// Analysis time per checkpoint, in all and per family, on a run of the quick preset.
+    Analyze(Options),
+    /// Every target above, in turn (fft, matmul, step with its defaults, analyze).
     All(Options),
 }
 
@@ -54,7 +56,7 @@ pub struct Options {
 
 pub fn run(target: Target) -> Result<()> {
     let quiet = match &target {
-        Target::Fft(o) | Target::Matmul(o) | Target::All(o) => o.json,
+        Target::Fft(o) | Target::Matmul(o) | Target::Analyze(o) | Target::All(o) => o.json,
         Target::Step(o) => o.common.json,
     };
     let gpu = Gpu::open(quiet)?;
@@ -62,13 +64,39 @@ pub fn run(target: Target) -> Result<()> {
         Target::Fft(options) => fft(&gpu, options),
         Target::Matmul(options) => matmul(&gpu, options),
         Target::Step(options) => step(&gpu, &options),
+        Target::Analyze(options) => analyze(&gpu, options),
         Target::All(options) => {
             fft(&gpu, options)?;
             matmul(&gpu, options)?;
             let presets = PRESETS.iter().map(ToString::to_string).collect();
-            step(&gpu, &StepOptions { presets, runs: RUNS.to_vec(), profile: false, common: options })
+            step(&gpu, &StepOptions { presets, runs: RUNS.to_vec(), profile: false, common: options })?;
+            analyze(&gpu, options)
         }
     }
+}
+
+fn analyze(gpu: &Gpu, options: Options) -> Result<()> {
+    let r = bench::analyze::measure(gpu, options.quick)?;
+    let per = r.checkpoints.max(1) as f64;
+    if options.json {
+        let families: serde_json::Map<String, serde_json::Value> =
+            r.timings.parts.iter().map(|(part, d)| (part.to_string(), json!(1e3 * d.as_secs_f64() / per))).collect();
+        let doc = json!({
+            "bench": "analyze", "preset": "quick", "checkpoints": r.checkpoints,
+            "ms_per_checkpoint": r.wall_ms_per_checkpoint(), "family_ms_per_checkpoint": families,
+            "device": gpu.adapter_name(),
+        });
+        println!("{doc}");
+        return Ok(());
+    }
+    println!(
+        "\nanalysis on {} (wall clock): {} checkpoints of the quick preset, {:.1} ms per checkpoint",
+        gpu.adapter_name(),
+        r.checkpoints,
+        r.wall_ms_per_checkpoint()
+    );
+    print!("{}", r.timings.table());
+    Ok(())
 }
 
 fn timer(gpu: &Gpu) -> &'static str {
