@@ -486,28 +486,6 @@ fn linear_backward_is_deterministic() {
     assert_eq!(grads(&tape), grads(&tape));
 }
 
-/// Throughput of each layout at 256×256×256 (`cargo test --release --test matmul --
-/// --ignored --nocapture`); a quick check, not a tuning benchmark.
-#[test]
-#[ignore]
-fn throughput_256() {
-    let (m, k, n, reps) = (256, 256, 256, 20);
-    let mut rng = Rng::new(9);
-    for v in VARIANTS {
-        let (a, b) = operands(&mut rng, v, 1, [m, k, n]);
-        let (ga, gb, c) = (upload(&a), upload(&b), gpu().buffer("c", m * n));
-        let mut p = Program::new();
-        p.push(Gemm::new(v, [1, m, n, k], &ga, &gb, &c).dispatch(gpu()));
-        gpu().run(&p);
-        let start = std::time::Instant::now();
-        gpu().replay(&p, reps);
-        gpu().wait();
-        let seconds = start.elapsed().as_secs_f64() / reps as f64;
-        let gflops = 2.0 * (m * n * k) as f64 / seconds / 1e9;
-        eprintln!("{v:?} {m}x{k}x{n} on {}: {:.3} ms, {gflops:.2} GFLOP/s", gpu().adapter_name(), seconds * 1e3);
-    }
-}
-
 /// f32 sums of k = 2048 … 3001 terms in [-1, 1] (split-K: 8–11 chunks, then their sum):
 /// the normwise error grows like √k·6e-8 ≈ 3.3e-6 at k = 3001.
 const SPLIT_TOL: f64 = 1e-5;
