@@ -125,7 +125,7 @@ pub fn describe_adapters() -> Result<Vec<AdapterSummary>> {
                 device_type: format!("{:?}", info.device_type),
                 driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
                 max_buffer_bytes: limits.max_buffer_size,
-                max_storage_binding_bytes: limits.max_storage_buffer_binding_size as u64,
+                max_storage_binding_bytes: limits.max_storage_buffer_binding_size,
                 max_workgroup_storage_bytes: limits.max_compute_workgroup_storage_size,
                 max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
                 timestamps: a.features().contains(wgpu::Features::TIMESTAMP_QUERY),

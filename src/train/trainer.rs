@@ -87,7 +87,7 @@ fn check_fits(gpu: &Gpu, spec: &ModelSpec, runs: usize, rows: usize, flat_len: u
         ModelSpec::Mlp(m) => (2 * m.hidden).max(m.p),
     };
     let largest = (runs * rows * widest).max(flat_len) as u64 * 4;
-    let limit = gpu.limits.max_storage_buffer_binding_size as u64;
+    let limit = gpu.limits.max_storage_buffer_binding_size;
     if largest > limit {
         bail!(
             "this model needs a {} MiB buffer but {} binds at most {} MiB; use fewer runs, a smaller batch or a smaller model",

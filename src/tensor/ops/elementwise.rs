@@ -29,7 +29,7 @@ struct Params {
 }
 
 /// One elementwise launch over `n` items: out (+)= f(a, b).
-fn launch(tape: &Tape, k: &Kernel, a: &Buffer, b: &Buffer, out: &Buffer, n: usize, alpha: f32, accumulate: bool) -> Dispatch {
+fn launch(tape: &Tape, k: &Kernel, [a, b, out]: [&Buffer; 3], n: usize, alpha: f32, accumulate: bool) -> Dispatch {
     let params = Params { n: n as u32, accumulate: accumulate as u32, alpha, _pad: 0 };
     let uniform = tape.gpu.uniform(k.entry, &params);
     tape.gpu.dispatch(k, &[], &[&uniform, a, b, out], flat_grid(n, 256))
@@ -44,7 +44,7 @@ pub fn add_scaled(tape: &mut Tape, a: Tensor, b: Tensor, alpha: f32) -> Tensor {
     assert_eq!(tape.shape(a), tape.shape(b), "add: shapes differ");
     let shape = tape.shape(a).to_vec();
     let out = tape.output("add", &shape, &[a, b]);
-    let d = launch(tape, &ADD_SCALED, tape.buf(a), tape.buf(b), tape.buf(out), numel(tape, a), alpha, false);
+    let d = launch(tape, &ADD_SCALED, [tape.buf(a), tape.buf(b), tape.buf(out)], numel(tape, a), alpha, false);
     tape.record(Op::AddScaled { alpha }, &[a, b], out, vec![], vec![d]);
     out
 }
@@ -56,7 +56,7 @@ pub fn add(tape: &mut Tape, a: Tensor, b: Tensor) -> Tensor {
 pub fn scale(tape: &mut Tape, a: Tensor, alpha: f32) -> Tensor {
     let shape = tape.shape(a).to_vec();
     let out = tape.output("scale", &shape, &[a]);
-    let d = launch(tape, &SCALE, tape.buf(a), tape.buf(a), tape.buf(out), numel(tape, a), alpha, false);
+    let d = launch(tape, &SCALE, [tape.buf(a), tape.buf(a), tape.buf(out)], numel(tape, a), alpha, false);
     tape.record(Op::Scale { alpha }, &[a], out, vec![], vec![d]);
     out
 }
@@ -64,7 +64,7 @@ pub fn scale(tape: &mut Tape, a: Tensor, alpha: f32) -> Tensor {
 pub fn relu(tape: &mut Tape, a: Tensor) -> Tensor {
     let shape = tape.shape(a).to_vec();
     let out = tape.output("relu", &shape, &[a]);
-    let d = launch(tape, &RELU_FORWARD, tape.buf(a), tape.buf(a), tape.buf(out), numel(tape, a), 0.0, false);
+    let d = launch(tape, &RELU_FORWARD, [tape.buf(a), tape.buf(a), tape.buf(out)], numel(tape, a), 0.0, false);
     tape.record(Op::Relu, &[a], out, vec![], vec![d]);
     out
 }
@@ -72,7 +72,7 @@ pub fn relu(tape: &mut Tape, a: Tensor) -> Tensor {
 pub fn gelu(tape: &mut Tape, a: Tensor) -> Tensor {
     let shape = tape.shape(a).to_vec();
     let out = tape.output("gelu", &shape, &[a]);
-    let d = launch(tape, &GELU_FORWARD, tape.buf(a), tape.buf(a), tape.buf(out), numel(tape, a), 0.0, false);
+    let d = launch(tape, &GELU_FORWARD, [tape.buf(a), tape.buf(a), tape.buf(out)], numel(tape, a), 0.0, false);
     tape.record(Op::Gelu, &[a], out, vec![], vec![d]);
     out
 }
@@ -81,7 +81,7 @@ pub fn gelu(tape: &mut Tape, a: Tensor) -> Tensor {
 pub fn accumulate_scaled(tape: &mut Tape, input: Tensor, dout: &Buffer, alpha: f32) -> Option<Dispatch> {
     let n = numel(tape, input);
     let (grad, acc) = tape.grad_target(input)?;
-    Some(launch(tape, &SCALE, dout, dout, &grad, n, alpha, acc))
+    Some(launch(tape, &SCALE, [dout, dout, &grad], n, alpha, acc))
 }
 
 /// Gradient rules for this file's ops.
@@ -100,12 +100,12 @@ pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
         Op::Relu => {
             let y = tape.buf(node.output).clone();
             let Some((grad, acc)) = tape.grad_target(x) else { return vec![] };
-            vec![launch(tape, &RELU_BACKWARD, &y, dout, &grad, n, 0.0, acc)]
+            vec![launch(tape, &RELU_BACKWARD, [&y, dout, &grad], n, 0.0, acc)]
         }
         Op::Gelu => {
             let xb = tape.buf(x).clone();
             let Some((grad, acc)) = tape.grad_target(x) else { return vec![] };
-            vec![launch(tape, &GELU_BACKWARD, &xb, dout, &grad, n, 0.0, acc)]
+            vec![launch(tape, &GELU_BACKWARD, [&xb, dout, &grad], n, 0.0, acc)]
         }
         _ => unreachable!("elementwise::backward got {:?}", node.op),
     }
