@@ -21,9 +21,8 @@
 //! rows, but already carries one clean frequency. The `op` and `=` rows keep their N(0, 1)
 //! values. init_scale applies afterwards as for every tensor.
 
-use crate::data::tokens::{vocab, SEQ_LEN};
 use crate::rng::{name_stream, stream, Rng};
-use crate::train::config::{Init, Model, Norm, RunConfig, Variant};
+use crate::train::config::{Init, RunConfig};
 
 /// How a tensor starts (before init_scale).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,63 +55,30 @@ impl ParamSpec {
     }
 }
 
-/// Every parameter of the run's model, in RUNS.md's order (absent ones omitted).
+/// Every parameter of the run's model, in RUNS.md's order (absent ones omitted): the names
+/// and shapes of [`ModelSpec::param_shapes`](crate::nn::spec::ModelSpec::param_shapes),
+/// each with the PyTorch default that initializes it.
 pub fn param_specs(cfg: &RunConfig) -> Vec<ParamSpec> {
-    let mut specs = vec![];
-    let mut push = |name: String, shape: Vec<usize>, rule: InitRule| specs.push(ParamSpec { name, shape, rule });
-    let linear = |out: usize, fan_in: usize| (vec![out, fan_in], InitRule::Uniform { fan_in });
-    let (p, d) = (cfg.p as usize, cfg.d_model);
-    if cfg.model == Model::Mlp {
-        push("embed.weight".into(), vec![p, d], InitRule::Normal);
-        let (s, r) = linear(d, 2 * d);
-        push("fc1.weight".into(), s, r);
-        push("fc1.bias".into(), vec![d], r);
-        let (s, r) = linear(p, d);
-        push("fc2.weight".into(), s, r);
-        push("fc2.bias".into(), vec![p], r);
-        return specs;
-    }
-    let norm = cfg.norm == Norm::Pre;
-    let layer_norm = |push: &mut dyn FnMut(String, Vec<usize>, InitRule), prefix: &str| {
-        if norm {
-            push(format!("{prefix}.weight"), vec![d], InitRule::Ones);
-            push(format!("{prefix}.bias"), vec![d], InitRule::Zeros);
-        }
-    };
-    push("embed.weight".into(), vec![vocab(cfg.p), d], InitRule::Normal);
-    push("pos_embed".into(), vec![SEQ_LEN, d], InitRule::Normal);
-    if let Some(r) = cfg.bottleneck_rank {
-        let (s, rule) = linear(r, d);
-        push("bottleneck.down.weight".into(), s, rule);
-        let (s, rule) = linear(d, r);
-        push("bottleneck.up.weight".into(), s, rule);
-    }
-    for i in 0..cfg.layers {
-        let b = format!("blocks.{i}");
-        if cfg.variant != Variant::MlpOnly {
-            layer_norm(&mut push, &format!("{b}.ln1"));
-            let (s, r) = linear(3 * d, d);
-            push(format!("{b}.attn.qkv.weight"), s, r);
-            push(format!("{b}.attn.qkv.bias"), vec![3 * d], r);
-            let (s, r) = linear(d, d);
-            push(format!("{b}.attn.out.weight"), s, r);
-            push(format!("{b}.attn.out.bias"), vec![d], r);
-        }
-        if cfg.variant != Variant::AttnOnly {
-            layer_norm(&mut push, &format!("{b}.ln2"));
-            let (s, r) = linear(cfg.d_mlp, d);
-            push(format!("{b}.mlp.fc1.weight"), s, r);
-            push(format!("{b}.mlp.fc1.bias"), vec![cfg.d_mlp], r);
-            let (s, r) = linear(d, cfg.d_mlp);
-            push(format!("{b}.mlp.fc2.weight"), s, r);
-            push(format!("{b}.mlp.fc2.bias"), vec![d], r);
-        }
-    }
-    layer_norm(&mut push, "ln_f");
-    let (s, r) = linear(p, d);
-    push("unembed.weight".into(), s, r);
-    push("unembed.bias".into(), vec![p], r);
-    specs
+    let shapes = cfg.model_spec().param_shapes();
+    let fan_in = |weight: &str| shapes.iter().find(|(n, _)| n == weight).map(|(_, s)| s[1]).expect("a bias has its weight");
+    shapes
+        .iter()
+        .map(|(name, shape)| {
+            let is_norm = name.starts_with("ln_f.") || name.contains(".ln");
+            let rule = if name == "embed.weight" || name == "pos_embed" {
+                InitRule::Normal
+            } else if is_norm && name.ends_with(".weight") {
+                InitRule::Ones
+            } else if is_norm {
+                InitRule::Zeros
+            } else if let Some(prefix) = name.strip_suffix(".bias") {
+                InitRule::Uniform { fan_in: fan_in(&format!("{prefix}.weight")) }
+            } else {
+                InitRule::Uniform { fan_in: shape[1] }
+            };
+            ParamSpec { name: name.clone(), shape: shape.clone(), rule }
+        })
+        .collect()
 }
 
 /// Initial values of every tensor of [`param_specs`], in the same order. Computed in f64,
@@ -162,6 +128,7 @@ fn fourier_rows(embed: &mut [f64], p: usize, d: usize, mut rng: Rng) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::train::config::{Norm, Variant};
     use crate::train::presets::preset;
 
     fn power() -> RunConfig {
