@@ -6,6 +6,7 @@ pub mod choices;
 pub mod plan;
 pub mod presets;
 mod run_config;
+pub mod setting;
 pub mod sweep;
 pub mod vary;
 

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::options::TrainOptions;
 use super::progress::Progress;
 use super::trainer::{RunEval, Trainer};
+use crate::config::vary::groups;
 use crate::config::RunConfig;
 use crate::gpu::Gpu;
 use crate::nn::init::param_specs;
@@ -65,7 +66,8 @@ fn save_checkpoint(trainer: &Trainer, runs: &Runs) -> Result<()> {
     Ok(())
 }
 
-/// Trains every run the options describe, all in the same dispatches.
+/// Trains every run the options describe: runs whose shapes match in the same dispatches,
+/// the groups of such runs one after another.
 pub fn train(options: &TrainOptions) -> Result<()> {
     let mut configs = options.resolve()?;
     let gpu = Gpu::open(false)?;
@@ -73,11 +75,25 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         cfg.adapter = gpu.adapter_name();
         cfg.grokgpu_version = env!("CARGO_PKG_VERSION").to_string();
     }
-    let resumable = options.resume && configs.iter().all(|c| c.dir.join(STATE_FILE).exists());
-    if options.plan.is_multi_run() && !resumable {
+    let has_state = |c: &RunConfig| c.dir.join(STATE_FILE).exists();
+    if options.plan.is_multi_run() && !(options.resume && configs.iter().any(has_state)) {
         create_multi_run(&options.out_dir, &configs, options.force)?;
     }
-    let mut trainer = Trainer::new(&gpu, configs.clone())?;
+    let groups = groups(&configs);
+    for (g, members) in groups.iter().enumerate() {
+        let group: Vec<RunConfig> = members.iter().map(|&i| configs[i].clone()).collect();
+        if groups.len() > 1 {
+            println!("group {} of {}: {} run(s)", g + 1, groups.len(), group.len());
+        }
+        let resumable = options.resume && group.iter().all(has_state);
+        train_group(&gpu, group, options, resumable)?;
+    }
+    Ok(())
+}
+
+/// Trains runs that share every dispatch, from scratch or from their saved states.
+fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions, resumable: bool) -> Result<()> {
+    let mut trainer = Trainer::new(gpu, configs.clone())?;
     let mut runs = if resumable {
         let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
         let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
