@@ -18,6 +18,9 @@ enum Command {
     Devices,
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
     Train(Box<cli::train::Args>),
+    /// Continue a run's exact training state at a checkpoint in new runs, optionally with
+    /// other hyperparameters (one run per combination of --set values).
+    Fork(cli::fork::Args),
     /// Draw the figures of a run directory (or of every run of a multi-run, plus overlays)
     /// into DIR/plots/.
     Plot(cli::plot::Args),
@@ -42,6 +45,7 @@ fn main() {
     let result = match cli.command {
         Command::Devices => cli::devices::run(),
         Command::Train(args) => cli::train::run(&args),
+        Command::Fork(args) => cli::fork::run(&args),
         Command::Plot(args) => cli::plot::run(&args),
         Command::Analyze(args) => cli::analyze::run(&args),
         Command::Intervene { command } => cli::intervene::run(command),

@@ -12,4 +12,4 @@ pub mod vary;
 
 pub use choices::{Act, BatchSize, CkptDtype, GrokfastEma, GrokfastMa, Init, Loss, Model, Norm, Optimizer, Variant};
 pub use plan::{run_configs, Overrides, RunPlan};
-pub use run_config::{RunConfig, GROKGPU_VERSION};
+pub use run_config::{ForkOrigin, RunConfig, GROKGPU_VERSION};

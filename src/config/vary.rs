@@ -64,6 +64,7 @@ const ROLES: &[(&str, Role)] = &[
     ("ortho_grad", Role::Shape),
     ("grokfast_ema", Role::Shape),
     ("grokfast_ma", Role::Shape),
+    ("forked_from", Role::Record),
     ("grokgpu_version", Role::Record),
     ("adapter", Role::Record),
 ];
@@ -137,10 +138,13 @@ mod tests {
 
     use super::*;
     use crate::config::presets::preset;
+    use crate::config::ForkOrigin;
 
     #[test]
     fn every_key_has_a_role() {
-        let keys: BTreeSet<String> = as_object(&preset("power2022").unwrap().config).keys().cloned().collect();
+        let mut cfg = preset("power2022").unwrap().config;
+        cfg.forked_from = Some(ForkOrigin { run: "runs/parent".into(), step: 10 });
+        let keys: BTreeSet<String> = as_object(&cfg).keys().cloned().collect();
         let listed: BTreeSet<String> = ROLES.iter().map(|(k, _)| k.to_string()).collect();
         assert_eq!(keys, listed);
         assert_eq!(listed.len(), ROLES.len(), "a key is listed twice");

@@ -5,6 +5,7 @@ mod checkpoints;
 pub mod metrics;
 mod run_dir;
 pub mod state;
+pub mod summary;
 pub mod sweep_file;
 
 pub use checkpoints::{read_checkpoint, Checkpoint};

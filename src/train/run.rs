@@ -1,6 +1,7 @@
 //! `grokgpu train`: run directories, the training loop with its evaluation and checkpoint
 //! schedule, resume, and the divergence stop.
 
+use std::path::Path;
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -18,10 +19,10 @@ use crate::rundir::sweep_file::create_multi_run;
 use crate::rundir::{RunDir, CHECKPOINT_DIR, STATE_FILE};
 use crate::{bail, Result};
 
-/// The run directories of a batch, opened for a fresh start or a resume.
-struct Runs {
-    dirs: Vec<RunDir>,
-    logs: Vec<MetricsLog>,
+/// The run directories of a batch, opened for a fresh start, a resume or a fork.
+pub(super) struct Runs {
+    pub(super) dirs: Vec<RunDir>,
+    pub(super) logs: Vec<MetricsLog>,
 }
 
 fn start_fresh(runs: &[RunConfig], force: bool) -> Result<Runs> {
@@ -94,7 +95,7 @@ pub fn train(options: &TrainOptions) -> Result<()> {
 /// Trains runs that share every dispatch, from scratch or from their saved states.
 fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions, resumable: bool) -> Result<()> {
     let mut trainer = Trainer::new(gpu, configs.clone())?;
-    let mut runs = if resumable {
+    let runs = if resumable {
         let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
         let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
         trainer.restore(&states)?;
@@ -106,7 +107,14 @@ fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions, resum
         }
         start_fresh(&configs, options.force || options.resume)?
     };
+    let record_start = trainer.step == 0;
+    train_schedule(gpu, &mut trainer, runs, record_start, &options.out_dir)
+}
 
+/// Trains the runs to their last step on their eval and checkpoint schedule; with
+/// `record_start`, the state they start from is evaluated and checkpointed first.
+pub(super) fn train_schedule(gpu: &Gpu, trainer: &mut Trainer, mut runs: Runs, record_start: bool, out_dir: &Path) -> Result<()> {
+    let configs = &trainer.runs;
     let cfg = configs[0].clone();
     let label = if configs.len() > 1 { format!("{} runs", configs.len()) } else { cfg.dir.display().to_string() };
     println!(
@@ -118,9 +126,9 @@ fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions, resum
     let progress = Progress::new(cfg.steps, trainer.step);
     let started = Instant::now();
     let mut mark = (Instant::now(), trainer.step);
-    if trainer.step == 0 {
-        evaluate(&trainer, &mut runs, &progress, started, &mut mark)?;
-        save_checkpoint(&trainer, &runs)?;
+    if record_start {
+        evaluate(trainer, &mut runs, &progress, started, &mut mark)?;
+        save_checkpoint(trainer, &runs)?;
     }
     while trainer.step < cfg.steps {
         let next_eval = (trainer.step / cfg.eval_every + 1) * cfg.eval_every;
@@ -129,15 +137,15 @@ fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions, resum
         trainer.train(stop - trainer.step);
         progress.advance_to(trainer.step);
         if stop % cfg.eval_every == 0 || stop == cfg.steps {
-            evaluate(&trainer, &mut runs, &progress, started, &mut mark)?;
+            evaluate(trainer, &mut runs, &progress, started, &mut mark)?;
         }
         if stop % cfg.ckpt_every == 0 || stop == cfg.steps {
-            save_checkpoint(&trainer, &runs)?;
+            save_checkpoint(trainer, &runs)?;
         }
     }
     gpu.wait();
     progress.finish();
-    println!("done: {} steps in {:.1} s; runs in {}", cfg.steps, started.elapsed().as_secs_f64(), options.out_dir.display());
+    println!("done: {} steps in {:.1} s; runs in {}", cfg.steps, started.elapsed().as_secs_f64(), out_dir.display());
     Ok(())
 }
 
