@@ -27,6 +27,9 @@ enum Command {
     /// Analyze a run's checkpoints: analysis.jsonl, summary.json and summary.md in the run
     /// directory (incremental: a re-run analyzes only what is new).
     Analyze(cli::analyze::AnalyzeArgs),
+    /// Statistics across runs: each precursor's lead over grokking with the sign test, and
+    /// grok and memorization steps by every setting that varies.
+    Summarize(cli::summarize::Args),
     /// Edit a checkpoint's embedding and report train/validation accuracy and loss before
     /// and after.
     Intervene {
@@ -48,6 +51,7 @@ fn main() {
         Command::Fork(args) => cli::fork::run(&args),
         Command::Plot(args) => cli::plot::run(&args),
         Command::Analyze(args) => cli::analyze::run(&args),
+        Command::Summarize(args) => cli::summarize::run(&args),
         Command::Intervene { command } => cli::intervene::run(command),
         Command::Bench { target } => cli::bench::run(target),
     };

@@ -6,4 +6,5 @@ pub mod devices;
 pub mod fork;
 pub mod intervene;
 pub mod plot;
+pub mod summarize;
 pub mod train;
