@@ -27,6 +27,11 @@ enum Command {
     /// Analyze a run's checkpoints: analysis.jsonl, summary.json and summary.md in the run
     /// directory (incremental: a re-run analyzes only what is new).
     Analyze(cli::analyze::AnalyzeArgs),
+    /// Causal experiments made of forks (seed 004's weight-decay law).
+    Experiment {
+        #[command(subcommand)]
+        experiment: cli::experiment::Experiment,
+    },
     /// Statistics across runs: each precursor's lead over grokking with the sign test, and
     /// grok and memorization steps by every setting that varies.
     Summarize(cli::summarize::Args),
@@ -51,6 +56,7 @@ fn main() {
         Command::Fork(args) => cli::fork::run(&args),
         Command::Plot(args) => cli::plot::run(&args),
         Command::Analyze(args) => cli::analyze::run(&args),
+        Command::Experiment { experiment } => cli::experiment::run(experiment),
         Command::Summarize(args) => cli::summarize::run(&args),
         Command::Intervene { command } => cli::intervene::run(command),
         Command::Bench { target } => cli::bench::run(target),

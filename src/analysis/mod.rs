@@ -58,6 +58,7 @@ pub mod dft;
 pub mod dynamics;
 pub mod events;
 pub mod excluded;
+pub mod fits;
 pub mod fsd;
 pub mod fsd_components;
 pub mod geometry;

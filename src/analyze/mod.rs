@@ -19,6 +19,7 @@ pub mod store;
 pub mod summary_files;
 pub mod timings;
 pub mod weights;
+pub mod wd_fork;
 
 pub use families::Family;
 pub use run::{analyze, AnalyzeOptions, Observer, RunReport};

@@ -43,7 +43,7 @@ impl Args {
             (Some(event), _) => ForkPoint::Event(event.clone()),
             (None, step) => ForkPoint::Step(step.expect("clap requires --step or --at")),
         };
-        ForkOptions { parent: self.from.clone(), at, out_dir: self.out_dir.clone(), sets: self.set.clone(), steps: self.steps, force: self.force }
+        ForkOptions { parent: self.from.clone(), at, out_dir: self.out_dir.clone(), sets: self.set.clone(), steps: self.steps, more_steps: None, until_val_acc: None, force: self.force }
     }
 }
 

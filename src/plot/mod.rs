@@ -43,6 +43,7 @@ mod phase;
 mod sparsity;
 mod spectrum;
 mod training;
+pub mod wd_fork;
 
 use std::path::{Path, PathBuf};
 

@@ -38,6 +38,8 @@ pub const SUMMARY_RUNS_MD: &str = "summary_runs.md";
 /// An experiment's results (`grokgpu experiment`), as data and as a table.
 pub const EXPERIMENT_JSON: &str = "experiment.json";
 pub const EXPERIMENT_MD: &str = "experiment.md";
+/// The figure of the weight-decay fork experiment: Δt against 1/λ.
+pub const WD_FORK_FIGURE: &str = "delta_t_vs_inverse_lambda.png";
 
 /// Files and folders a run owns; `--force` removes exactly these.
 const RUN_ENTRIES: &[&str] = &[CONFIG_FILE, DATASET_FILE, METRICS_FILE, STATE_FILE, CHECKPOINT_DIR, ANALYSIS_FILE, SUMMARY_JSON, SUMMARY_MD, PLOTS_DIR];

@@ -47,6 +47,10 @@ pub struct ForkOptions {
     pub sets: Vec<SweepAxis>,
     /// Total updates of the forks (default: the parent's).
     pub steps: Option<u64>,
+    /// Updates beyond the fork step instead of `steps`.
+    pub more_steps: Option<u64>,
+    /// Stop once every fork's validation accuracy has reached this.
+    pub until_val_acc: Option<f64>,
     /// Replace runs already in `out_dir`.
     pub force: bool,
 }
@@ -89,6 +93,9 @@ pub fn fork_configs(parent: &RunConfig, step: u64, options: &ForkOptions) -> Res
     base.forked_from = Some(ForkOrigin { run: parent.dir.display().to_string(), step });
     if let Some(steps) = options.steps {
         base.steps = steps;
+    }
+    if let Some(more) = options.more_steps {
+        base.steps = step + more;
     }
     if base.steps <= step {
         bail!("the forks would end at step {} but start at {step}; give --steps beyond {step}", base.steps);
@@ -166,6 +173,6 @@ pub fn fork(options: &ForkOptions) -> Result<Vec<RunConfig>> {
     }
     let mut trainer = Trainer::new(&gpu, forks.clone())?;
     trainer.restore(&vec![state; forks.len()])?;
-    train_schedule(&gpu, &mut trainer, runs, true, &options.out_dir)?;
+    train_schedule(&gpu, &mut trainer, runs, true, options.until_val_acc, &options.out_dir)?;
     Ok(forks)
 }

@@ -108,12 +108,14 @@ fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions, resum
         start_fresh(&configs, options.force || options.resume)?
     };
     let record_start = trainer.step == 0;
-    train_schedule(gpu, &mut trainer, runs, record_start, &options.out_dir)
+    train_schedule(gpu, &mut trainer, runs, record_start, None, &options.out_dir)
 }
 
 /// Trains the runs to their last step on their eval and checkpoint schedule; with
-/// `record_start`, the state they start from is evaluated and checkpointed first.
-pub(super) fn train_schedule(gpu: &Gpu, trainer: &mut Trainer, mut runs: Runs, record_start: bool, out_dir: &Path) -> Result<()> {
+/// `record_start`, the state they start from is evaluated and checkpointed first; with
+/// `until_val_acc`, training stops (with a checkpoint) at the first evaluation where every
+/// run's validation accuracy has reached it.
+pub(super) fn train_schedule(gpu: &Gpu, trainer: &mut Trainer, mut runs: Runs, record_start: bool, until_val_acc: Option<f64>, out_dir: &Path) -> Result<()> {
     let configs = &trainer.runs;
     let cfg = configs[0].clone();
     let label = if configs.len() > 1 { format!("{} runs", configs.len()) } else { cfg.dir.display().to_string() };
@@ -136,22 +138,27 @@ pub(super) fn train_schedule(gpu: &Gpu, trainer: &mut Trainer, mut runs: Runs, r
         let stop = next_eval.min(next_ckpt).min(cfg.steps);
         trainer.train(stop - trainer.step);
         progress.advance_to(trainer.step);
+        let mut all_reached = false;
         if stop % cfg.eval_every == 0 || stop == cfg.steps {
-            evaluate(trainer, &mut runs, &progress, started, &mut mark)?;
+            let lowest_val_acc = evaluate(trainer, &mut runs, &progress, started, &mut mark)?;
+            all_reached = until_val_acc.is_some_and(|target| lowest_val_acc >= target);
         }
-        if stop % cfg.ckpt_every == 0 || stop == cfg.steps {
+        if stop % cfg.ckpt_every == 0 || stop == cfg.steps || all_reached {
             save_checkpoint(trainer, &runs)?;
+        }
+        if all_reached {
+            break;
         }
     }
     gpu.wait();
     progress.finish();
-    println!("done: {} steps in {:.1} s; runs in {}", cfg.steps, started.elapsed().as_secs_f64(), out_dir.display());
+    println!("done: {} steps in {:.1} s; runs in {}", trainer.step, started.elapsed().as_secs_f64(), out_dir.display());
     Ok(())
 }
 
 /// Evaluates every run, logs it, and stops on a non-finite loss or weight norm (the last
-/// checkpoint written stays the last good one).
-fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: Instant, mark: &mut (Instant, u64)) -> Result<()> {
+/// checkpoint written stays the last good one). Returns the lowest validation accuracy.
+fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: Instant, mark: &mut (Instant, u64)) -> Result<f64> {
     let evals = trainer.evaluate();
     let elapsed = started.elapsed().as_secs_f64();
     for ((cfg, log), e) in trainer.runs.iter().zip(&mut runs.logs).zip(&evals) {
@@ -182,5 +189,5 @@ fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: In
         mean(|e| e.look.n_eff),
         rate
     ));
-    Ok(())
+    Ok(evals.iter().map(|e| e.val_acc).fold(f64::INFINITY, f64::min))
 }
