@@ -139,11 +139,11 @@ pub(super) fn train_schedule(gpu: &Gpu, trainer: &mut Trainer, mut runs: Runs, r
         trainer.train(stop - trainer.step);
         progress.advance_to(trainer.step);
         let mut all_reached = false;
-        if stop % cfg.eval_every == 0 || stop == cfg.steps {
+        if stop.is_multiple_of(cfg.eval_every) || stop == cfg.steps {
             let lowest_val_acc = evaluate(trainer, &mut runs, &progress, started, &mut mark)?;
             all_reached = until_val_acc.is_some_and(|target| lowest_val_acc >= target);
         }
-        if stop % cfg.ckpt_every == 0 || stop == cfg.steps || all_reached {
+        if stop.is_multiple_of(cfg.ckpt_every) || stop == cfg.steps || all_reached {
             save_checkpoint(trainer, &runs)?;
         }
         if all_reached {
