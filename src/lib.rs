@@ -10,6 +10,7 @@ pub mod bench;
 pub mod choice;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod fft;
 pub mod gpu;
 pub mod io;

@@ -3,5 +3,6 @@
 pub mod analyze;
 pub mod bench;
 pub mod devices;
+pub mod export;
 pub mod intervene;
 pub mod plot;
