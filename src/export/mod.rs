@@ -138,8 +138,8 @@ pub fn export(run: &Path, options: &ExportOptions, on_exported: &mut dyn FnMut(&
             bail!("TransformerLens has no model like grokgpu's MLP (model = mlp); use the plain checkpoint instead, e.g. {} (PyTorch state_dict names; tools/load_checkpoint.py)", last.display());
         }
     };
-    if let Some(why) = transformer_lens::inexpressible(spec) {
-        bail!("cannot export to TransformerLens: {why}");
+    if let Some((option, why)) = transformer_lens::inexpressible(spec) {
+        bail!("cannot export {option} to TransformerLens: {why}");
     }
     let indices = chosen(&ctx, options.steps)?;
     let plan: Vec<(usize, Exported)> = indices

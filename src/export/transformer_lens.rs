@@ -26,14 +26,14 @@ use crate::nn::spec::{Norm, TransformerSpec, Variant, TRANSFORMER_SEQ};
 use crate::tensor::ops::layernorm::EPS as LAYERNORM_EPS;
 use crate::tensor::ops::matmul::Activation;
 
-/// Why TransformerLens's `HookedTransformer` cannot express `spec`, naming the run's option
-/// as config.json spells it; None when it can.
-pub fn inexpressible(spec: &TransformerSpec) -> Option<String> {
+/// The run option TransformerLens's `HookedTransformer` cannot express in `spec`, as
+/// config.json spells it, and why; None when it can express the whole model.
+pub fn inexpressible(spec: &TransformerSpec) -> Option<(String, &'static str)> {
     if let Some(r) = spec.bottleneck_rank {
-        return Some(format!("bottleneck_rank = {r}: HookedTransformer has no low-rank bottleneck between the embedding and the first block"));
+        return Some((format!("bottleneck_rank = {r}"), "HookedTransformer has no low-rank bottleneck between the embedding and the first block"));
     }
     if spec.variant == Variant::MlpOnly {
-        return Some("variant = mlp-only: every HookedTransformer block has attention (attn_only is its only reduced block)".into());
+        return Some(("variant = mlp-only".into(), "every HookedTransformer block has attention (attn_only is its only reduced block)"));
     }
     None
 }
@@ -60,7 +60,8 @@ pub fn hooked_transformer_config(spec: &TransformerSpec) -> Value {
         "normalization_type": (spec.norm == Norm::Pre).then_some("LN"),
         "attn_only": attn_only,
         "positional_embedding_type": "standard",
-        "eps": f64::from(LAYERNORM_EPS),
+        // The f32's shortest decimal (1e-5), not its binary expansion 9.99999974738e-6.
+        "eps": LAYERNORM_EPS.to_string().parse::<f64>().expect("an f32 prints as a number"),
         "use_attn_scale": true,
         "default_prepend_bos": false,
     })
