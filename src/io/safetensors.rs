@@ -260,8 +260,8 @@ mod tests {
             Tensor::new("u", &[1, 1], TensorData::U32(vec![u32::MAX])),
             Tensor::new("rng", &[4], TensorData::U64(vec![1, 2, 3, u64::MAX])),
             Tensor::new("flags", &[3], TensorData::Bool(vec![true, false, true])),
-            Tensor::new("no_flags", &[0, 0], TensorData::Bool(vec![])),
             Tensor::new("empty", &[0, 5], TensorData::F32(vec![])),
+            Tensor::new("empty_flags", &[0, 0], TensorData::Bool(vec![])),
             Tensor::new("scalar", &[], TensorData::F32(vec![7.0])),
         ];
         let metadata = BTreeMap::from([("step".to_string(), "12".to_string()), ("config".to_string(), "{\"p\": 97}".to_string())]);
