@@ -44,7 +44,11 @@ def load_model(description_path, dtype):
     from safetensors.torch import load_file
     from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-    description = json.loads(Path(description_path).read_text())
+    try:
+        description = json.loads(Path(description_path).read_text())
+        description["hooked_transformer_config"], description["state_dict"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        sys.exit(f"error: {description_path} is not a grokgpu TransformerLens export ({e})")
     cfg = HookedTransformerConfig(**description["hooked_transformer_config"], dtype=dtype, device="cpu")
     model = HookedTransformer(cfg)
     state_dict = load_file(str(Path(description_path).with_name(description["state_dict"])))
@@ -83,14 +87,16 @@ def main():
     args = parser.parse_args()
 
     version = transformer_lens_version()
+    out = Path(args.out)
+    if not out.exists():
+        sys.exit(f"error: {out} does not exist")
+    descriptions = sorted(out.glob("step_*.json")) if out.is_dir() else [out]
+    if not descriptions:
+        sys.exit(f"error: {out} holds no export (step_*.json); run grokgpu export --format transformer-lens first")
     # 3.x announces HookedTransformer's removal in 4.0; this export is made for 3.x.
     warnings.filterwarnings("ignore", message="HookedTransformer is deprecated", category=DeprecationWarning)
     import torch
 
-    out = Path(args.out)
-    descriptions = sorted(out.glob("step_*.json")) if out.is_dir() else [out]
-    if not descriptions:
-        sys.exit(f"error: {out} holds no export (step_*.json); run grokgpu export --format transformer-lens first")
     dtype = torch.float64 if args.float64 else torch.float32
     print(f"TransformerLens {version}, torch {torch.__version__}, HookedTransformer in {str(dtype).removeprefix('torch.')}")
     failed = False
