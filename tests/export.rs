@@ -405,6 +405,10 @@ fn attn_only_without_norm_exports_and_refusals_name_the_option() {
         assert!(line.starts_with(want), "{line}");
         assert!(!refused.exists());
     }
+    let multi = scratch.0.join("multi");
+    ok(&["train", "--preset", "nanda2023", "--p", "13", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--steps", "2", "--eval-every", "2", "--ckpt-every", "2", "--seeds", "0,1", "--out-dir", s(&multi)]);
+    let line = error_line(&["export", "--run-dir", s(&multi), "--format", "transformer-lens", "--out", s(&refused)]);
+    assert!(line.contains("holds a multi-run (sweep.json) of 2 runs; export one run at a time, e.g. --run-dir "), "{line}");
     let mlp = scratch.0.join("mlp");
     ok(&["train", "--preset", "tian-mlp", "--p", "13", "--steps", "20", "--eval-every", "20", "--ckpt-every", "20", "--out-dir", s(&mlp)]);
     let line = error_line(&["export", "--run-dir", s(&mlp), "--format", "transformer-lens", "--out", s(&refused)]);

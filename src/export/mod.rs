@@ -23,7 +23,8 @@ use crate::data::tokens;
 use crate::gpu::Gpu;
 use crate::io::safetensors::{self, Tensor, TensorData};
 use crate::io::write_atomic;
-use crate::nn::spec::{ModelSpec, TRANSFORMER_SEQ};
+use crate::nn::spec::{ModelSpec, TransformerSpec, TRANSFORMER_SEQ};
+use crate::train::sweep::{SweepFile, SWEEP_FILE};
 use crate::{bail, choice_enum, Error, Result};
 
 choice_enum!(
@@ -64,7 +65,7 @@ pub struct Exported {
 
 /// The output files of the checkpoint file `checkpoint`, named after it.
 fn output_files(out: &Path, checkpoint: &Path, step: u64, with_logits: bool) -> Exported {
-    let stem = checkpoint.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| format!("step_{step}"));
+    let stem = checkpoint.file_stem().expect("checkpoint files are named step_N.safetensors").to_string_lossy();
     Exported {
         step,
         state_dict: out.join(format!("{stem}.safetensors")),
@@ -87,7 +88,7 @@ fn chosen(ctx: &RunContext, steps: Steps) -> Result<Vec<usize>> {
 }
 
 /// The export's description of the model and its inputs (the `.json` file).
-fn description(ctx: &RunContext, spec: &crate::nn::spec::TransformerSpec, files: &Exported) -> serde_json::Value {
+fn description(ctx: &RunContext, spec: &TransformerSpec, files: &Exported) -> serde_json::Value {
     let p = ctx.cfg.p;
     let name = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned());
     json!({
@@ -127,9 +128,15 @@ fn write_logits(probe: &ModelProbe, adapter: String, ctx: &RunContext, flat: &[f
 }
 
 /// Exports the chosen checkpoints of the run in `run`; `on_exported` hears of each as it is
-/// written, with the number to write. Nothing is written when a checkpoint cannot be exported or, without `force`, when
-/// a file of the export already exists.
+/// written, with the number to write. Nothing is written when the model cannot be exported
+/// or, without `force`, when a file of the export already exists; an unreadable checkpoint
+/// stops the export with its file named.
 pub fn export(run: &Path, options: &ExportOptions, on_exported: &mut dyn FnMut(&Exported, usize)) -> Result<Vec<Exported>> {
+    if run.join(SWEEP_FILE).exists() {
+        let dirs = SweepFile::read(run)?.dirs(run);
+        let example = dirs.first().map_or(String::new(), |d| format!(", e.g. --run-dir {}", d.display()));
+        bail!("{} holds a multi-run ({SWEEP_FILE}) of {} runs; export one run at a time{example}", run.display(), dirs.len());
+    }
     let ctx = RunContext::open(run)?;
     let spec = match &ctx.spec {
         ModelSpec::Transformer(t) => t,
