@@ -6,3 +6,4 @@ pub mod devices;
 pub mod export;
 pub mod intervene;
 pub mod plot;
+pub mod train;
