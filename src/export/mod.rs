@@ -24,7 +24,8 @@ use crate::gpu::Gpu;
 use crate::io::safetensors::{self, Tensor, TensorData};
 use crate::io::write_atomic;
 use crate::nn::spec::{ModelSpec, TransformerSpec, TRANSFORMER_SEQ};
-use crate::train::sweep::{SweepFile, SWEEP_FILE};
+use crate::rundir::sweep_file::SweepFile;
+use crate::rundir::SWEEP_FILE;
 use crate::{bail, choice_enum, Error, Result};
 
 choice_enum!(
