@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod bench;
 pub mod devices;
 pub mod experiment;
+pub mod export;
 pub mod fork;
 pub mod intervene;
 pub mod plot;
