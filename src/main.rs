@@ -37,7 +37,18 @@ enum Command {
     },
 }
 
+/// A closed stdout (`grokgpu train … | head -1`) ends the process quietly, as it does any
+/// Unix filter, instead of making the next `println!` panic.
+fn exit_quietly_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() {
+    exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Devices => cli::devices::run(),

@@ -137,7 +137,8 @@ impl RunDir {
         let file = safetensors::read(&path)?;
         let missing = |name: &str| Error::msg(format!("{}: no tensor '{name}' of the expected type", path.display()));
         let ints = |name: &str| match file.get(name).map(|t| &t.data) {
-            Some(TensorData::I64(v)) => Ok(v.iter().map(|&a| a as u32).collect::<Vec<u32>>()),
+            // Values beyond u32 saturate, so the range check against p catches them.
+            Some(TensorData::I64(v)) => Ok(v.iter().map(|&a| u32::try_from(a).unwrap_or(u32::MAX)).collect::<Vec<u32>>()),
             _ => Err(missing(name)),
         };
         let train_mask = match file.get("train_mask").map(|t| &t.data) {

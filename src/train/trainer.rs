@@ -81,7 +81,9 @@ fn check_compatible(runs: &[RunConfig]) -> Result<()> {
 }
 
 /// Refuses a model whose buffers exceed what the adapter can bind, with the sizes.
-fn check_fits(gpu: &Gpu, spec: &ModelSpec, runs: usize, rows: usize, flat_len: usize) -> Result<()> {
+fn check_fits(gpu: &Gpu, cfg: &RunConfig, runs: usize, flat_len: usize) -> Result<()> {
+    let (spec, rows) = (&cfg.model_spec(), cfg.batch_len());
+    let (examples, train_rows) = (cfg.examples(), cfg.train_len());
     let widest = match spec {
         ModelSpec::Transformer(t) => spec.seq_len() * (3 * t.d_model).max(t.d_mlp),
         ModelSpec::Mlp(m) => (2 * m.hidden).max(m.p),
@@ -92,6 +94,19 @@ fn check_fits(gpu: &Gpu, spec: &ModelSpec, runs: usize, rows: usize, flat_len: u
         bail!(
             "this model needs a {} MiB buffer but {} binds at most {} MiB; use fewer runs, a smaller batch or a smaller model",
             largest >> 20,
+            gpu.info.name,
+            limit >> 20
+        );
+    }
+    // The train and validation sets live on the GPU as token rows; checked before the
+    // task's table is built, which for a large p would itself exhaust the host.
+    let set_rows = examples.saturating_sub(train_rows).max(train_rows) as u64;
+    let set_bytes = (runs as u64).saturating_mul(set_rows).saturating_mul(spec.seq_len() as u64 * 4);
+    if set_bytes > limit {
+        bail!(
+            "the data set of p = {} ({examples} examples) needs a {} MiB buffer but {} binds at most {} MiB; use a smaller p or fewer runs",
+            cfg.p,
+            set_bytes >> 20,
             gpu.info.name,
             limit >> 20
         );
@@ -107,7 +122,7 @@ impl<'g> Trainer<'g> {
         let spec = first.model_spec();
         let layout = FlatLayout::new(runs.len(), spec.param_shapes());
         let batch = first.batch_len();
-        check_fits(gpu, &spec, runs.len(), batch, layout.len)?;
+        check_fits(gpu, first, runs.len(), layout.len)?;
 
         let (table, _) = first.dataset()?;
         let splits = runs.iter().map(|r| r.dataset().map(|d| d.1)).collect::<Result<Vec<_>>>()?;
