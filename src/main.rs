@@ -17,6 +17,8 @@ enum Command {
     /// (override with GROKGPU_BACKEND=vulkan|metal|dx12|gl and GROKGPU_ADAPTER=<name substring>).
     Devices,
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
+    // Negative numbers are values (`--lr -1` is then refused by the setting's own check).
+    #[command(allow_negative_numbers = true)]
     Train(Box<grokgpu::train::args::Args>),
     /// Draw the figures of a run directory (or of every run of a multi-run, plus overlays)
     /// into DIR/plots/.
