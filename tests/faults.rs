@@ -331,3 +331,23 @@ fn plot_faults() {
 fn bench_faults() {
     check_command("bench");
 }
+
+/// `grokgpu train … | head -1`: the reader goes away; training ends without a panic.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let run = root().join("closed-stdout");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grokgpu"))
+        .args(["train", "--preset", "quick", "--p", "11", "--d-model", "8", "--steps", "300", "--eval-every", "1", "--out-dir"])
+        .arg(&run)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    assert!(!first.is_empty(), "a first line");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked") && out.status.code() != Some(101), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("error:"), "{stderr}");
+}

@@ -113,7 +113,8 @@ fn collect(v: &Value, name: &str, step: Option<u64>, out: &mut Vec<Intervention>
 
 fn read_interventions(run: &Run) -> std::result::Result<Vec<Intervention>, String> {
     let dir = run.dir.join(INTERVENTIONS_DIR);
-    let advice = format!("run `grokgpu intervene phase --run-dir {}` first", run.dir.display());
+    let last_step = run.records.last().and_then(|r| r.get("step")).and_then(Value::as_u64).map_or("S".to_string(), |s| s.to_string());
+    let advice = format!("run `grokgpu intervene phase --run-dir {} --step {last_step}` first", run.dir.display());
     let entries = std::fs::read_dir(&dir).map_err(|_| format!("no {INTERVENTIONS_DIR}/ in {} ({advice})", run.dir.display()))?;
     let mut files: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
     files.sort();

@@ -102,7 +102,8 @@ pub fn train(args: &Args) -> Result<()> {
     let progress = Progress::new(cfg.steps, trainer.step);
     let started = Instant::now();
     let mut mark = (Instant::now(), trainer.step);
-    if trainer.step == 0 {
+    // A resumed run's step 0 is already in its files (the state is written after them).
+    if trainer.step == 0 && !resumable {
         evaluate(&trainer, &mut runs, &progress, started, &mut mark)?;
         save_checkpoint(&trainer, &runs)?;
     }
