@@ -16,6 +16,7 @@ pub mod io;
 pub mod nn;
 pub mod plot;
 pub mod rng;
+pub mod rundir;
 pub mod tensor;
 pub mod train;
 

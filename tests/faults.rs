@@ -22,10 +22,17 @@ struct Case {
     args: &'static [&'static str],
     /// A piece of the error line.
     expect: &'static str,
+    /// Whether another process (this test) holds the run directory's lock meanwhile.
+    locked: bool,
 }
 
 const fn case(name: &'static str, setup: fn(&Path), args: &'static [&'static str], expect: &'static str) -> Case {
-    Case { name, setup, args, expect }
+    Case { name, setup, args, expect, locked: false }
+}
+
+/// A case run while this test process holds the run's lock, as a second writer would meet it.
+const fn busy(name: &'static str, args: &'static [&'static str]) -> Case {
+    Case { name, setup: untouched, args, expect: "is in use by process", locked: true }
 }
 
 fn untouched(_: &Path) {}
@@ -134,6 +141,15 @@ fn extra_tensor(run: &Path) {
     });
 }
 
+/// A two-run multi-run (seeds 0 and 1) whose second run lost its state.safetensors.
+fn multi_run_without_a_state(run: &Path) {
+    std::fs::remove_dir_all(run).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_grokgpu")).arg("train").args(TINY).args(["--seeds", "0,1", "--out-dir"]).arg(run).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let second = std::fs::read_dir(run).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).max().unwrap();
+    std::fs::remove_file(second.join("state.safetensors")).unwrap();
+}
+
 fn truncated_checkpoints(run: &Path) {
     checkpoints(run).iter().for_each(|p| truncate(p));
 }
@@ -165,6 +181,12 @@ const CASES: &[Case] = &[
     case("train: out-dir is a file", run_is_a_file, &["train", "TINY", "--out-dir", "RUN"], "RUN"),
     case("train: resume a different run", untouched, &["train", "TINY", "--weight-decay", "0.5", "--resume", "--out-dir", "RUN"], "(weight_decay: 0.001 → 0.5)"),
     case("train: resume with a corrupt config", |r| std::fs::write(r.join("config.json"), "{not json").unwrap(), &["train", "TINY", "--resume", "--out-dir", "RUN"], "config.json"),
+    case("train: resume a directory that does not exist", no_run, &["train", "TINY", "--resume", "--out-dir", "RUN"], "nothing to resume"),
+    case("train: resume an empty directory", empty_run, &["train", "TINY", "--resume", "--out-dir", "RUN"], "nothing to resume"),
+    case("train: resume without a state", |r| remove(r, "state.safetensors"), &["train", "TINY", "--resume", "--out-dir", "RUN"], "state.safetensors is missing"),
+    case("train: resume a multi-run missing one state", multi_run_without_a_state, &["train", "TINY", "--seeds", "0,1", "--resume", "--out-dir", "RUN"], "state.safetensors is missing"),
+    busy("train: resume while another writer runs", &["train", "TINY", "--resume", "--out-dir", "RUN"]),
+    busy("train: force while another writer runs", &["train", "TINY", "--force", "--out-dir", "RUN"]),
     case("train: resume with a truncated state", |r| truncate(&r.join("state.safetensors")), &["train", "TINY", "--resume", "--out-dir", "RUN"], "state.safetensors: truncated"),
     // analyze
     case("analyze: no directory", no_run, &["analyze", "--run-dir", "RUN"], "holds no run"),
@@ -180,6 +202,7 @@ const CASES: &[Case] = &[
     case("analyze: every checkpoint truncated", truncated_checkpoints, &["analyze", "--run-dir", "RUN"], "no checkpoint of"),
     case("analyze: every checkpoint of another shape", fc1_reshaped, &["analyze", "--run-dir", "RUN"], "no checkpoint of"),
     case("analyze: every checkpoint non-finite", nan_weight, &["analyze", "--run-dir", "RUN"], "no checkpoint of"),
+    busy("analyze: while another writer runs", &["analyze", "--run-dir", "RUN"]),
     case("analyze: every 0", untouched, &["analyze", "--run-dir", "RUN", "--every", "0"], "--every must be at least 1"),
     case("analyze: batch 0", untouched, &["analyze", "--run-dir", "RUN", "--batch", "0"], "--batch must be at least 1"),
     case("analyze: unknown family", untouched, &["analyze", "--run-dir", "RUN", "--only", "spectrum,nosuch"], "nosuch"),
@@ -195,6 +218,7 @@ const CASES: &[Case] = &[
     case("intervene: tensor missing", fc2_bias_renamed, &["intervene", "phase", "--run-dir", "RUN", "--step", "6"], "has no tensor fc2.bias"),
     case("intervene: tensor extra", extra_tensor, &["intervene", "phase", "--run-dir", "RUN", "--step", "6"], "holds embed.extra, which the run's model does not have"),
     case("intervene: non-finite weights", nan_weight, &["intervene", "phase", "--run-dir", "RUN", "--step", "6"], "embed.weight holds 1 non-finite value"),
+    busy("intervene: while another writer runs", &["intervene", "phase", "--run-dir", "RUN", "--step", "6"]),
     case("intervene: truncated checkpoint", truncated_checkpoints, &["intervene", "phase", "--run-dir", "RUN", "--step", "6"], "truncated"),
     // plot
     case("plot: no directory", no_run, &["plot", "--run-dir", "RUN"], "RUN"),
@@ -243,9 +267,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Every file under `dir` (or `dir` itself when it is a file) with its bytes.
+/// Every file under `dir` (or `dir` itself when it is a file) with its bytes, but the run
+/// directory's lock file, which holds the process id of its latest writer by design.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
+    if dir.ends_with(".grokgpu.lock") {
+        return files;
+    }
     if dir.is_file() {
         files.insert(dir.to_path_buf(), std::fs::read(dir).unwrap());
     } else if dir.is_dir() {
@@ -262,6 +290,12 @@ fn check(index: usize, case: &Case) -> Option<String> {
     let run = dir.join("run");
     copy_dir(tiny_run(), &run);
     (case.setup)(&run);
+    let _lock = case.locked.then(|| {
+        let file = std::fs::File::create(run.join(".grokgpu.lock")).unwrap();
+        file.try_lock().unwrap();
+        std::fs::write(run.join(".grokgpu.lock"), std::process::id().to_string()).unwrap();
+        file
+    });
     let before = snapshot(&dir);
     let mut args: Vec<String> = vec![];
     for arg in case.args {

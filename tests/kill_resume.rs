@@ -54,13 +54,14 @@ fn metrics_without_elapsed(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Every file of the run but metrics.jsonl, by path relative to `dir`, with its bytes.
+/// Every file of the run but metrics.jsonl and the lock, by path relative to `dir`, with its bytes.
 fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = vec![];
     for sub in [dir.to_path_buf(), dir.join("checkpoints")] {
         for entry in std::fs::read_dir(&sub).unwrap() {
             let path = entry.unwrap().path();
-            if path.is_file() && !path.ends_with("metrics.jsonl") {
+            // The lock file holds the latest writer's process id.
+            if path.is_file() && !path.ends_with("metrics.jsonl") && !path.ends_with(".grokgpu.lock") {
                 out.push((path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).unwrap()));
             }
         }

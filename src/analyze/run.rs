@@ -25,6 +25,7 @@ use crate::analysis::spectrum::{key_freqs, TokenSpectrum};
 use crate::analysis::summary::Summary;
 use crate::analysis::Matrix;
 use crate::gpu::Gpu;
+use crate::rundir::{run_id, RunLock};
 use crate::train::sweep::{SweepFile, SWEEP_FILE};
 use crate::{bail, Result};
 
@@ -182,6 +183,8 @@ fn batch_size(gpu: &Gpu, ctx: &RunContext, asked: usize, work: usize, observer: 
 /// Analyzes one run directory.
 pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &dyn Observer) -> Result<RunReport> {
     let ctx = RunContext::open(path)?;
+    let _lock = RunLock::acquire(&ctx.dir.path)?;
+    let run_id = run_id(&ctx.dir.path)?;
     let (key_final, mut unreadable) = final_keys(&ctx, observer)?;
     let w1_init = if ctx.checkpoints[0].0 == 0 { w1_at(&ctx, 0) } else { None };
     let reference = Reference { key_final: key_final.clone(), w1_init };
@@ -190,6 +193,10 @@ pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &
     let (mut store, dropped) = Store::load(&store_path)?;
     for line in dropped {
         observer.warn(&format!("{line} is not a record; it will be recomputed"));
+    }
+    let foreign = store.drop_other_runs(&run_id);
+    if foreign > 0 {
+        observer.warn(&format!("{foreign} record(s) of {} carry no run_id or another run's (another config.json or dataset); recomputing them", store_path.display()));
     }
     store.retain(|step| ctx.index_of(step).is_some());
     store.invalidate_keys(&key_final);
@@ -229,7 +236,7 @@ pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &
         let count = loaded.len();
         let gathered = gatherer.gather(&ctx, loaded, &key_final, &mut timings);
         for (g, r) in gathered.iter().zip(records(&gathered, &ctx, &reference, &mut timings)) {
-            store.merge(r, &g.families);
+            store.merge(r, &g.families, &run_id);
         }
         analyzed += count;
         timings.checkpoints += count;

@@ -13,6 +13,7 @@ use super::frame;
 use super::lines::{Line, Panel};
 use super::style::{series_color, BLUE, GREY, ORANGE, SKY, VERMILLION};
 use super::{canvas_size, figure, Made};
+use crate::rundir::RUN_ID_KEY;
 use crate::Result;
 
 /// The folder of `grokgpu intervene` results inside a run directory.
@@ -122,11 +123,14 @@ fn read_interventions(run: &Run) -> std::result::Result<Vec<Intervention>, Strin
     for file in &files {
         let stem = file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         if let Ok(v) = std::fs::read_to_string(file).map_err(|_| ()).and_then(|t| serde_json::from_str::<Value>(&t).map_err(|_| ())) {
-            collect(&v, &stem, None, &mut found);
+            let of_another_run = run.run_id.is_some() && v.get(RUN_ID_KEY).and_then(Value::as_str) != run.run_id.as_deref();
+            if !of_another_run {
+                collect(&v, &stem, None, &mut found);
+            }
         }
     }
     if found.is_empty() {
-        return Err(format!("{} holds no readable intervention results (objects with before/after accuracy or loss)", dir.display()));
+        return Err(format!("{} holds no readable intervention results of this run (objects with before/after accuracy or loss and this run's run_id)", dir.display()));
     }
     Ok(found)
 }

@@ -222,6 +222,11 @@ pub struct RunConfig {
 /// mathematics.
 const RESUMABLE_KEYS: &[&str] = &["preset", "steps", "eval_every", "ckpt_every", "ckpt_dtype", "grokgpu_version", "adapter"];
 
+/// Whether `--resume` may change config.json's `key` (it is schedule or provenance).
+pub fn may_change_on_resume(key: &str) -> bool {
+    RESUMABLE_KEYS.contains(&key)
+}
+
 impl RunConfig {
     /// Number of examples N of the task's full table.
     pub fn examples(&self) -> usize {

@@ -1,6 +1,7 @@
 //! `grokgpu train`: run directories, the training loop with its evaluation and checkpoint
 //! schedule, resume, and the divergence stop.
 
+use std::path::Path;
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -9,13 +10,14 @@ use super::args::Args;
 use super::config::RunConfig;
 use super::metrics::{EvalRecord, MetricsLog};
 use super::progress::Progress;
-use super::rundir::RunDir;
+use super::rundir::{run_files, RunDir, CONFIG_FILE, STATE_FILE};
 use super::state::{read_state, write_state};
 use super::sweep::create_multi_run;
 use super::trainer::{RunEval, Trainer};
 use crate::gpu::Gpu;
 use crate::nn::init::param_specs;
-use crate::{bail, Result};
+use crate::rundir::RunLock;
+use crate::{bail, Error, Result};
 
 /// The run directories of a batch, opened for a fresh start or a resume.
 struct Runs {
@@ -23,10 +25,44 @@ struct Runs {
     logs: Vec<MetricsLog>,
 }
 
+/// Locks every directory the runs write (the multi-run's own first), creating them for a new
+/// run; a resume needs them to exist.
+fn lock_run_dirs(runs: &[RunConfig], multi_run: Option<&Path>, resume: bool) -> Result<Vec<RunLock>> {
+    let dirs: Vec<&Path> = multi_run.into_iter().chain(runs.iter().map(|c| c.dir.as_path())).collect();
+    let mut locks = vec![];
+    for dir in dirs {
+        if resume && !dir.is_dir() {
+            bail!("nothing to resume: {} does not exist; start the run without --resume", dir.display());
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::msg(format!("cannot create {}: {e}", dir.display())))?;
+        locks.push(RunLock::acquire(dir)?);
+    }
+    Ok(locks)
+}
+
+/// A run resumes from its state.safetensors; without one, resuming stops and says so
+/// (starting over would discard the run's checkpoints, metrics and analyses).
+fn check_resumable(cfg: &RunConfig) -> Result<()> {
+    let dir = cfg.dir.display();
+    if !cfg.dir.join(CONFIG_FILE).exists() {
+        bail!("nothing to resume: {dir} holds no run (no {CONFIG_FILE}); start the run without --resume");
+    }
+    if !cfg.dir.join(STATE_FILE).exists() {
+        bail!(
+            "{dir} cannot be resumed: its {STATE_FILE} is missing (the run stopped before its first checkpoint, or the file was removed); nothing was changed. --force starts the run over and removes its files"
+        );
+    }
+    Ok(())
+}
+
 fn start_fresh(runs: &[RunConfig], force: bool) -> Result<Runs> {
     let mut dirs = vec![];
     let mut logs = vec![];
     for cfg in runs {
+        let present = run_files(&cfg.dir);
+        if force && !present.is_empty() {
+            println!("--force: removing {} from {}", present.join(", "), cfg.dir.display());
+        }
         let (table, split) = cfg.dataset()?;
         let dir = RunDir::create(cfg, &table, &split, force)?;
         logs.push(MetricsLog::create(&dir.metrics_path())?);
@@ -73,22 +109,21 @@ pub fn train(args: &Args) -> Result<()> {
         cfg.adapter = gpu.adapter_name();
         cfg.grokgpu_version = env!("CARGO_PKG_VERSION").to_string();
     }
-    let resumable = args.resume && configs.iter().all(|c| c.dir.join(super::rundir::STATE_FILE).exists());
-    if args.is_multi_run() && !resumable {
-        create_multi_run(&args.out_dir(), &configs, args.force)?;
-    }
+    // Trainer::new checks every size against the device before anything is written.
     let mut trainer = Trainer::new(&gpu, configs.clone())?;
-    let mut runs = if resumable {
+    let _locks = lock_run_dirs(&configs, args.is_multi_run().then(|| args.out_dir()).as_deref(), args.resume)?;
+    let mut runs = if args.resume {
+        configs.iter().try_for_each(check_resumable)?;
         let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
         let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
         trainer.restore(&states)?;
         let logs = dirs.iter().map(|d| d.rewind_to(trainer.step)).collect::<Result<Vec<_>>>()?;
         Runs { dirs, logs }
     } else {
-        if args.resume {
-            println!("nothing to resume in {}: starting a new run", args.out_dir().display());
+        if args.is_multi_run() {
+            create_multi_run(&args.out_dir(), &configs, args.force)?;
         }
-        start_fresh(&configs, args.force || args.resume)?
+        start_fresh(&configs, args.force)?
     };
 
     let cfg = configs[0].clone();
@@ -103,7 +138,7 @@ pub fn train(args: &Args) -> Result<()> {
     let started = Instant::now();
     let mut mark = (Instant::now(), trainer.step);
     // A resumed run's step 0 is already in its files (the state is written after them).
-    if trainer.step == 0 && !resumable {
+    if trainer.step == 0 && !args.resume {
         evaluate(&trainer, &mut runs, &progress, started, &mut mark)?;
         save_checkpoint(&trainer, &runs)?;
     }

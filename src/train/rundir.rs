@@ -33,6 +33,7 @@ const RUN_ENTRIES: &[&str] = &[
     "summary.json",
     "summary.md",
     "plots",
+    "interventions",
 ];
 
 /// A run's directory.
@@ -217,6 +218,14 @@ impl RunDir {
         }
         MetricsLog::resume(&self.metrics_path(), step)
     }
+}
+
+/// The files and folders of a run present in `dir` (folders with a trailing `/`).
+pub fn run_files(dir: &Path) -> Vec<String> {
+    RUN_ENTRIES.iter().map(|name| dir.join(name)).filter(|p| p.exists()).map(|p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if p.is_dir() { name + "/" } else { name }
+    }).collect()
 }
 
 /// Removes the files a run owns in `dir` (and nothing else): what `--force` replaces.
