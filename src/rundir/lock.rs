@@ -6,7 +6,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::io::remove_leftover_temporaries;
 use crate::train::rundir::CHECKPOINT_DIR;
@@ -25,14 +25,7 @@ impl RunLock {
     /// a writer killed mid-write left there (only the lock holder may). Refuses, naming the
     /// holder's process id, when another process holds it.
     pub fn acquire(dir: &Path) -> Result<RunLock> {
-        let path = dir.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Error::msg(format!("cannot open {}: {e}", path.display())))?;
+        let (mut file, path) = open(dir)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -46,6 +39,20 @@ impl RunLock {
             }
             Err(TryLockError::Error(e)) => bail!("cannot lock {}: {e}", path.display()),
         }
+        RunLock::held(dir, file, &path)
+    }
+
+    /// Takes the lock of `dir`, waiting while another process holds it: for a short write
+    /// that several commands may need in turn (a multi-run's sweep.json, which every shard of
+    /// a sweep writes alike).
+    pub fn wait(dir: &Path) -> Result<RunLock> {
+        let (file, path) = open(dir)?;
+        file.lock().map_err(|e| Error::msg(format!("cannot lock {}: {e}", path.display())))?;
+        RunLock::held(dir, file, &path)
+    }
+
+    /// Records the holder and clears what killed writers left.
+    fn held(dir: &Path, mut file: File, path: &Path) -> Result<RunLock> {
         let pid = std::process::id().to_string();
         let written = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(pid.as_bytes()));
         written.map_err(|e| Error::msg(format!("cannot write {}: {e}", path.display())))?;
@@ -54,6 +61,19 @@ impl RunLock {
         }
         Ok(RunLock { _file: file })
     }
+}
+
+/// The lock file of `dir`, created if needed (never truncated: it may be another's lock).
+fn open(dir: &Path) -> Result<(File, PathBuf)> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::msg(format!("cannot open {}: {e}", path.display())))?;
+    Ok((file, path))
 }
 
 #[cfg(test)]
@@ -71,6 +91,9 @@ mod tests {
         let e = RunLock::acquire(&dir).unwrap_err().to_string();
         assert!(e.contains(&format!("is in use by process {}", std::process::id())), "{e}");
         drop(first);
+        let waited = RunLock::wait(&dir).unwrap();
+        assert!(RunLock::acquire(&dir).is_err());
+        drop(waited);
         RunLock::acquire(&dir).unwrap();
         assert!(RunLock::acquire(&dir.join("missing")).is_err());
     }

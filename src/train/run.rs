@@ -1,7 +1,6 @@
 //! `grokgpu train`: run directories, the training loop with its evaluation and checkpoint
 //! schedule, resume, and the divergence stop.
 
-use std::path::Path;
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -25,12 +24,10 @@ struct Runs {
     logs: Vec<MetricsLog>,
 }
 
-/// Locks every directory the runs write (the multi-run's own first), creating them for a new
-/// run; a resume needs them to exist.
-fn lock_run_dirs(runs: &[RunConfig], multi_run: Option<&Path>, resume: bool) -> Result<Vec<RunLock>> {
-    let dirs: Vec<&Path> = multi_run.into_iter().chain(runs.iter().map(|c| c.dir.as_path())).collect();
+/// Locks the directory of every run, creating it for a new run; a resume needs it to exist.
+fn lock_run_dirs(runs: &[RunConfig], resume: bool) -> Result<Vec<RunLock>> {
     let mut locks = vec![];
-    for dir in dirs {
+    for dir in runs.iter().map(|c| c.dir.as_path()) {
         if resume && !dir.is_dir() {
             bail!("nothing to resume: {} does not exist; start the run without --resume", dir.display());
         }
@@ -111,7 +108,7 @@ pub fn train(args: &Args) -> Result<()> {
     }
     // Trainer::new checks every size against the device before anything is written.
     let mut trainer = Trainer::new(&gpu, configs.clone())?;
-    let _locks = lock_run_dirs(&configs, args.is_multi_run().then(|| args.out_dir()).as_deref(), args.resume)?;
+    let _locks = lock_run_dirs(&configs, args.resume)?;
     let mut runs = if args.resume {
         configs.iter().try_for_each(check_resumable)?;
         let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
@@ -121,6 +118,7 @@ pub fn train(args: &Args) -> Result<()> {
         Runs { dirs, logs }
     } else {
         if args.is_multi_run() {
+            let _listing = RunLock::wait(&args.out_dir())?;
             create_multi_run(&args.out_dir(), &configs, args.force)?;
         }
         start_fresh(&configs, args.force)?
