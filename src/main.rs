@@ -19,7 +19,7 @@ enum Command {
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
     // Negative numbers are values (`--lr -1` is then refused by the setting's own check).
     #[command(allow_negative_numbers = true)]
-    Train(Box<grokgpu::train::args::Args>),
+    Train(Box<cli::train::Args>),
     /// Draw the figures of a run directory (or of every run of a multi-run, plus overlays)
     /// into DIR/plots/.
     Plot(cli::plot::Args),
@@ -54,7 +54,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Devices => cli::devices::run(),
-        Command::Train(args) => grokgpu::train::run::train(&args),
+        Command::Train(args) => cli::train::run(&args),
         Command::Plot(args) => cli::plot::run(&args),
         Command::Analyze(args) => cli::analyze::run(&args),
         Command::Intervene { command } => cli::intervene::run(command),

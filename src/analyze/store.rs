@@ -13,8 +13,6 @@ use crate::io::write_atomic;
 use crate::rundir::RUN_ID_KEY;
 use crate::{Error, Result};
 
-pub const ANALYSIS_FILE: &str = "analysis.jsonl";
-
 pub type Record = Map<String, Value>;
 
 /// The records of one run, by step.
@@ -103,6 +101,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::io::test_dir;
+    use crate::rundir::ANALYSIS_FILE;
 
     fn fresh(step: u64, key: &[usize], fields: &[(&str, f64)]) -> Record {
         let mut r = Record::new();

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::analysis::Matrix;
 use crate::nn::spec::ModelSpec;
-use crate::train::rundir::Checkpoint;
+use crate::rundir::Checkpoint;
 use crate::{bail, Result};
 
 /// `unembed.weight` of the Transformer, `fc2.weight` of the MLP: one row per class.

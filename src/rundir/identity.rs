@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::train::config::may_change_on_resume;
-use crate::train::rundir::{CONFIG_FILE, DATASET_FILE};
+use super::{CONFIG_FILE, DATASET_FILE};
+use crate::config::vary::{role, Change};
 use crate::{Error, Result};
 
 /// The key derived files store the identity under.
@@ -27,7 +27,7 @@ fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
 /// The identity of a run from its config.json object and dataset.safetensors bytes, as 16
 /// hex digits.
 pub fn run_id_of(config: &Map<String, Value>, dataset: &[u8]) -> String {
-    let identity: Map<String, Value> = config.iter().filter(|(k, _)| !may_change_on_resume(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let identity: Map<String, Value> = config.iter().filter(|(k, _)| !Change::Resume.allows(role(k))).map(|(k, v)| (k.clone(), v.clone())).collect();
     // serde_json's map is sorted by key, so equal settings give equal text.
     let text = serde_json::to_string(&identity).expect("JSON values serialize");
     format!("{:016x}", fnv1a(dataset, fnv1a(text.as_bytes(), 0xcbf2_9ce4_8422_2325)))

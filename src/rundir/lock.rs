@@ -8,8 +8,8 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
+use super::CHECKPOINT_DIR;
 use crate::io::remove_leftover_temporaries;
-use crate::train::rundir::CHECKPOINT_DIR;
 use crate::{bail, Error, Result};
 
 pub const LOCK_FILE: &str = ".grokgpu.lock";

@@ -5,17 +5,16 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use super::args::Args;
-use super::config::RunConfig;
-use super::metrics::{EvalRecord, MetricsLog};
+use super::options::TrainOptions;
 use super::progress::Progress;
-use super::rundir::{run_files, RunDir, CONFIG_FILE, STATE_FILE};
-use super::state::{read_state, write_state};
-use super::sweep::create_multi_run;
 use super::trainer::{RunEval, Trainer};
+use crate::config::RunConfig;
 use crate::gpu::Gpu;
 use crate::nn::init::param_specs;
-use crate::rundir::RunLock;
+use crate::rundir::metrics::{EvalRecord, MetricsLog};
+use crate::rundir::state::{read_state, write_state};
+use crate::rundir::sweep_file::create_multi_run;
+use crate::rundir::{run_files, RunDir, RunLock, CHECKPOINT_DIR, CONFIG_FILE, STATE_FILE};
 use crate::{bail, Error, Result};
 
 /// The run directories of a batch, opened for a fresh start or a resume.
@@ -98,9 +97,9 @@ fn save_checkpoint(trainer: &Trainer, runs: &Runs) -> Result<()> {
     Ok(())
 }
 
-/// Trains every run the arguments describe, all in the same dispatches.
-pub fn train(args: &Args) -> Result<()> {
-    let mut configs = args.resolve()?;
+/// Trains every run the options describe, all in the same dispatches.
+pub fn train(options: &TrainOptions) -> Result<()> {
+    let mut configs = options.resolve()?;
     let gpu = Gpu::open(false)?;
     for cfg in &mut configs {
         cfg.adapter = gpu.adapter_name();
@@ -108,8 +107,8 @@ pub fn train(args: &Args) -> Result<()> {
     }
     // Trainer::new checks every size against the device before anything is written.
     let mut trainer = Trainer::new(&gpu, configs.clone())?;
-    let _locks = lock_run_dirs(&configs, args.resume)?;
-    let mut runs = if args.resume {
+    let _locks = lock_run_dirs(&configs, options.resume)?;
+    let mut runs = if options.resume {
         configs.iter().try_for_each(check_resumable)?;
         let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
         let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
@@ -117,11 +116,11 @@ pub fn train(args: &Args) -> Result<()> {
         let logs = dirs.iter().map(|d| d.rewind_to(trainer.step)).collect::<Result<Vec<_>>>()?;
         Runs { dirs, logs }
     } else {
-        if args.is_multi_run() {
-            let _listing = RunLock::wait(&args.out_dir())?;
-            create_multi_run(&args.out_dir(), &configs, args.force)?;
+        if options.plan.is_multi_run() {
+            let _listing = RunLock::wait(&options.out_dir)?;
+            create_multi_run(&options.out_dir, &configs, options.force)?;
         }
-        start_fresh(&configs, args.force)?
+        start_fresh(&configs, options.force)?
     };
 
     let cfg = configs[0].clone();
@@ -136,7 +135,7 @@ pub fn train(args: &Args) -> Result<()> {
     let started = Instant::now();
     let mut mark = (Instant::now(), trainer.step);
     // A resumed run's step 0 is already in its files (the state is written after them).
-    if trainer.step == 0 && !args.resume {
+    if trainer.step == 0 && !options.resume {
         evaluate(&trainer, &mut runs, &progress, started, &mut mark)?;
         save_checkpoint(&trainer, &runs)?;
     }
@@ -155,7 +154,7 @@ pub fn train(args: &Args) -> Result<()> {
     }
     gpu.wait();
     progress.finish();
-    println!("done: {} steps in {:.1} s; runs in {}", cfg.steps, started.elapsed().as_secs_f64(), args.out_dir().display());
+    println!("done: {} steps in {:.1} s; runs in {}", cfg.steps, started.elapsed().as_secs_f64(), options.out_dir.display());
     Ok(())
 }
 
@@ -174,7 +173,7 @@ fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: In
                 trainer.step,
                 e.train_loss,
                 e.norms.global,
-                cfg.dir.join("checkpoints").display()
+                cfg.dir.join(CHECKPOINT_DIR).display()
             );
         }
     }
