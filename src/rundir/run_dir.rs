@@ -146,10 +146,8 @@ impl RunDir {
 
 /// The files and folders of a run present in `dir` (folders with a trailing `/`).
 pub fn run_files(dir: &Path) -> Vec<String> {
-    RUN_ENTRIES.iter().map(|name| dir.join(name)).filter(|p| p.exists()).map(|p| {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if p.is_dir() { name + "/" } else { name }
-    }).collect()
+    let present = RUN_ENTRIES.iter().filter(|name| dir.join(name).exists());
+    present.map(|name| if dir.join(name).is_dir() { format!("{name}/") } else { name.to_string() }).collect()
 }
 
 /// Removes the files a run owns in `dir` (and nothing else): what `--force` replaces.
