@@ -174,6 +174,7 @@ const CASES: &[Case] = &[
     case("train: heads do not divide d_model", no_run, &["train", "--preset", "power2022", "--d-model", "10", "--heads", "4", "--out-dir", "RUN"], "heads (4) must divide d_model (10)"),
     case("train: bad seed list", no_run, &["train", "TINY", "--seeds", "a,b", "--out-dir", "RUN"], "invalid value 'a'"),
     case("train: table too large for the device", no_run, &["train", "--preset", "power2022", "--p", "65521", "--out-dir", "RUN"], "needs a"),
+    case("train: a hundred million blocks", no_run, &["train", "--preset", "power2022", "--layers", "100000000", "--out-dir", "RUN"], "binds at most"),
     case("train: model too wide for the device", no_run, &["train", "--preset", "tian-mlp", "--d-model", "40000", "--out-dir", "RUN"], "binds at most"),
     // train: run directories
     case("train: a run is already there", untouched, &["train", "TINY", "--out-dir", "RUN"], "already holds this run"),
