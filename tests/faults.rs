@@ -226,6 +226,10 @@ const CASES: &[Case] = &[
     case("plot: empty directory", empty_run, &["plot", "--run-dir", "RUN"], "RUN"),
     case("plot: a file", run_is_a_file, &["plot", "--run-dir", "RUN"], "RUN"),
     case("plot: corrupt sweep.json", |r| std::fs::write(r.join("sweep.json"), "{").unwrap(), &["plot", "--run-dir", "RUN"], "sweep.json"),
+    // export
+    case("export: no directory", no_run, &["export", "--run-dir", "RUN", "--out", "DIR/out", "--format", "transformer-lens"], "holds no run"),
+    case("export: a model TransformerLens lacks", untouched, &["export", "--run-dir", "RUN", "--out", "DIR/out", "--format", "transformer-lens"], "TransformerLens has no model like grokgpu's MLP"),
+    case("export: no format", untouched, &["export", "--run-dir", "RUN", "--out", "DIR/out"], "required arguments"),
     // bench
     case("bench: no runs", untouched, &["bench", "step", "--quick", "--runs", "0"], "--runs"),
     case("bench: unknown preset", untouched, &["bench", "step", "--quick", "--presets", "nosuch"], "nosuch"),
@@ -337,7 +341,7 @@ fn check_command(command: &str) {
 #[test]
 fn the_table_covers_every_writing_command() {
     assert!(CASES.len() >= 40, "{} cases", CASES.len());
-    for command in ["train", "analyze", "intervene", "plot", "bench"] {
+    for command in ["train", "analyze", "intervene", "plot", "export", "bench"] {
         assert!(CASES.iter().any(|c| c.name.starts_with(&format!("{command}:"))), "no case for {command}");
     }
 }
@@ -360,6 +364,11 @@ fn intervene_faults() {
 #[test]
 fn plot_faults() {
     check_command("plot");
+}
+
+#[test]
+fn export_faults() {
+    check_command("export");
 }
 
 #[test]
