@@ -5,19 +5,33 @@
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
 
 use serde_json::Value;
 
 const KILLS: usize = 10;
 
-/// A tiny MLP with an evaluation and a checkpoint every 20 of its 800 steps.
+/// A tiny MLP with an evaluation and a checkpoint every 20 of its 600 steps.
 fn train(dir: &Path, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_grokgpu"));
-    cmd.args(["train", "--preset", "quick", "--p", "11", "--d-model", "8", "--steps", "800", "--eval-every", "20", "--ckpt-every", "20", "--out-dir"]);
-    cmd.arg(dir).args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.args(["train", "--preset", "quick", "--p", "11", "--d-model", "8", "--steps", "600", "--eval-every", "20", "--ckpt-every", "20", "--out-dir"]);
+    cmd.arg(dir).args(extra).stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd
+}
+
+/// Starts a training and returns once it is training (its "training …" line, printed after
+/// its files are opened and its state restored), with that moment.
+fn start(dir: &Path, extra: &[&str]) -> (Child, Instant) {
+    let mut child = train(dir, extra).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.as_mut().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("training ") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the training ended before it started");
+    }
+    (child, Instant::now())
 }
 
 /// A fixed stream of fractions in [0, 1) (a 64-bit LCG), so the kill moments are random
@@ -76,24 +90,28 @@ fn runs_killed_at_random_moments_resume_to_the_uninterrupted_result() {
     let _ = std::fs::remove_dir_all(&root);
     let (reference, killed) = (root.join("reference"), root.join("killed"));
 
-    let started = Instant::now();
-    let out = train(&reference, &[]).output().unwrap();
+    let (reference_run, started) = start(&reference, &[]);
+    let out = reference_run.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    // Each attempt lives at most a sixth of the whole run, so ten of them (each paying the
-    // start-up again) cannot finish it: every one ends in a kill.
-    let longest = started.elapsed() / 6;
+    // Each attempt trains at most a twelfth of the whole run before its kill, so ten of them
+    // cannot finish it: every one ends in a kill, in the middle of stepping, evaluating or
+    // writing a checkpoint.
+    let longest = started.elapsed() / 12;
 
     let mut moments = Moments(12);
     for kill in 0..KILLS {
         let flag = continue_flag(&killed);
-        let mut child = train(&killed, flag.as_slice()).spawn().unwrap();
-        std::thread::sleep(longest.mul_f64(moments.next()).max(Duration::from_millis(5)));
+        let (mut child, _) = start(&killed, flag.as_slice());
+        let moment = longest.mul_f64(moments.next());
+        std::thread::sleep(moment);
         if let Some(status) = child.try_wait().unwrap() {
             let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
             panic!("attempt {kill} ({flag:?}) ended by itself with {status} before its kill: {stderr}");
         }
         child.kill().unwrap();
         child.wait().unwrap();
+        let saved = std::fs::read_dir(killed.join("checkpoints")).map_or(0, |d| d.count());
+        println!("kill {kill} {} ms into training ({flag:?}): {saved} checkpoint files", moment.as_millis());
     }
     let flag = continue_flag(&killed);
     let out = train(&killed, flag.as_slice()).output().unwrap();
