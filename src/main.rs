@@ -17,7 +17,7 @@ enum Command {
     /// (override with GROKGPU_BACKEND=vulkan|metal|dx12|gl and GROKGPU_ADAPTER=<name substring>).
     Devices,
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
-    Train(Box<grokgpu::train::args::Args>),
+    Train(Box<cli::train::Args>),
     /// Draw the figures of a run directory (or of every run of a multi-run, plus overlays)
     /// into DIR/plots/.
     Plot(cli::plot::Args),
@@ -30,6 +30,9 @@ enum Command {
         #[command(subcommand)]
         command: cli::intervene::InterveneCommand,
     },
+    /// Write a run's checkpoints in another tool's format (transformer-lens: TransformerLens
+    /// 3.x's HookedTransformer).
+    Export(cli::export::ExportArgs),
     /// Microbenchmarks of grokgpu's kernels.
     Bench {
         #[command(subcommand)]
@@ -41,10 +44,11 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Devices => cli::devices::run(),
-        Command::Train(args) => grokgpu::train::run::train(&args),
+        Command::Train(args) => cli::train::run(&args),
         Command::Plot(args) => cli::plot::run(&args),
         Command::Analyze(args) => cli::analyze::run(&args),
         Command::Intervene { command } => cli::intervene::run(command),
+        Command::Export(args) => cli::export::run(&args),
         Command::Bench { target } => cli::bench::run(target),
     };
     if let Err(e) = result {
