@@ -72,6 +72,7 @@ pub mod phase;
 pub mod representation;
 pub mod rng;
 pub mod sparsity;
+pub mod stats;
 pub mod spectrum;
 pub mod summary;
 

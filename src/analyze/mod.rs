@@ -8,6 +8,7 @@
 //! one thread per core) the pure functions of `crate::analysis` that turn them into the
 //! record's fields. [`run`] decides what is missing and writes the files.
 
+pub mod across_runs;
 pub mod context;
 pub mod families;
 pub mod gather;

@@ -4,6 +4,8 @@ pub mod analyze;
 pub mod bench;
 pub mod devices;
 pub mod export;
+pub mod fork;
 pub mod intervene;
 pub mod plot;
+pub mod summarize;
 pub mod train;
