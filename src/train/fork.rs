@@ -150,7 +150,7 @@ pub fn fork(options: &ForkOptions) -> Result<Vec<RunConfig>> {
     }
     let state = state_at(&gpu, &parent, &parent_dir, step)?;
     if !options.sets.is_empty() {
-        create_multi_run(&options.out_dir, &forks, options.force)?;
+        create_multi_run(&options.out_dir, &forks, options.force, None)?;
     }
     let history: Vec<_> = read_metrics(&parent_dir.metrics_path())?.into_iter().filter(|r| r.step < step).collect();
     let mut runs = Runs { dirs: vec![], logs: vec![] };
