@@ -12,14 +12,17 @@ const fn m(name: &'static str, family: &'static str, meaning: &'static str) -> M
     MetricInfo { name, family, meaning }
 }
 
-/// Every scalar field the analyses and the training log write.
+/// Fields that time the machine, not the model: a summary leaves them out, since they differ
+/// between two runs with identical numbers.
+pub const WALL_CLOCK: &[&str] = &["elapsed_s"];
+
+/// Every scalar field the analyses and the training log write (the wall-clock ones aside).
 pub const METRICS: &[MetricInfo] = &[
     m("train_loss", "Training", "cross-entropy over the whole train set"),
     m("train_acc", "Training", "accuracy over the whole train set"),
     m("val_loss", "Training", "cross-entropy over the validation set"),
     m("val_acc", "Training", "accuracy over the validation set"),
     m("lr", "Training", "learning rate at this step"),
-    m("elapsed_s", "Training", "wall-clock seconds since the start"),
     m("dc_frac", "Spectrum", "share of W_E's energy in its token mean (k = 0)"),
     m("dominant_freq", "Spectrum", "frequency k ≥ 1 with the most W_E energy"),
     m("neuron_clustered_frac", "Spectrum", "share of the first MLP block's neurons in a frequency cluster (Nanda's 0.85 rule)"),

@@ -1,7 +1,7 @@
 //! The run summary (seed 000's Table A1): initial, peak and final value of every scalar
 //! metric, the events and the precursors' leads, as `summary.json` and `summary.md`.
 
-use super::catalogue::{lookup, METRICS};
+use super::catalogue::{lookup, METRICS, WALL_CLOCK};
 use super::events::{lead, Events, Record};
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -28,13 +28,13 @@ pub struct Summary {
     pub events: Events,
 }
 
-/// Numeric fields (`step` excluded), in catalogue order so that each analysis family's rows
+/// Numeric fields (`step` and wall-clock times excluded), in catalogue order so that each analysis family's rows
 /// sit together; fields the catalogue does not know go last, by name.
 fn scalar_fields(records: &[Record]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for record in records {
         for (name, value) in record {
-            if name != "step" && value.is_number() && !names.contains(name) {
+            if name != "step" && !WALL_CLOCK.contains(&name.as_str()) && value.is_number() && !names.contains(name) {
                 names.push(name.clone());
             }
         }
