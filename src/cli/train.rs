@@ -50,13 +50,16 @@ pub struct Args {
     /// transformer or mlp.
     #[arg(long)]
     pub model: Option<Model>,
+    /// Transformer blocks.
     #[arg(long)]
     pub layers: Option<usize>,
     /// Residual width (the MLP's hidden width h).
     #[arg(long)]
     pub d_model: Option<usize>,
+    /// Attention heads per block (they split d_model).
     #[arg(long)]
     pub heads: Option<usize>,
+    /// Hidden width of each block's MLP.
     #[arg(long)]
     pub d_mlp: Option<usize>,
     /// pre or none.
@@ -74,14 +77,19 @@ pub struct Args {
     /// adamw, adam (coupled L2) or sgd.
     #[arg(long)]
     pub optimizer: Option<Optimizer>,
+    /// Learning rate (peak, after warmup).
     #[arg(long)]
     pub lr: Option<f64>,
+    /// Weight decay: decoupled for adamw, an L2 term in the gradient for adam and sgd.
     #[arg(long)]
     pub weight_decay: Option<f64>,
+    /// Adam's first-moment decay.
     #[arg(long)]
     pub beta1: Option<f64>,
+    /// Adam's second-moment decay.
     #[arg(long)]
     pub beta2: Option<f64>,
+    /// Adam's denominator epsilon.
     #[arg(long)]
     pub eps: Option<f64>,
     /// Linear warmup updates.

@@ -16,8 +16,8 @@ use crate::nn::init::param_specs;
 use crate::rundir::metrics::{EvalRecord, MetricsLog};
 use crate::rundir::state::{read_state, write_state};
 use crate::rundir::sweep_file::create_multi_run;
-use crate::rundir::{RunDir, CHECKPOINT_DIR, STATE_FILE};
-use crate::{bail, Result};
+use crate::rundir::{run_files, RunDir, RunLock, CHECKPOINT_DIR, CONFIG_FILE, STATE_FILE};
+use crate::{bail, Error, Result};
 
 /// The run directories of a batch, opened for a fresh start, a resume or a fork.
 pub(super) struct Runs {
@@ -25,10 +25,42 @@ pub(super) struct Runs {
     pub(super) logs: Vec<MetricsLog>,
 }
 
+/// Locks the directory of every run, creating it for a new run; a resume needs it to exist.
+pub(super) fn lock_run_dirs(runs: &[RunConfig], resume: bool) -> Result<Vec<RunLock>> {
+    let mut locks = vec![];
+    for dir in runs.iter().map(|c| c.dir.as_path()) {
+        if resume && !dir.is_dir() {
+            bail!("nothing to resume: {} does not exist; start the run without --resume", dir.display());
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::msg(format!("cannot create {}: {e}", dir.display())))?;
+        locks.push(RunLock::acquire(dir)?);
+    }
+    Ok(locks)
+}
+
+/// A run resumes from its state.safetensors; without one, resuming stops and says so
+/// (starting over would discard the run's checkpoints, metrics and analyses).
+fn check_resumable(cfg: &RunConfig) -> Result<()> {
+    let dir = cfg.dir.display();
+    if !cfg.dir.join(CONFIG_FILE).exists() {
+        bail!("nothing to resume: {dir} holds no run (no {CONFIG_FILE}); start the run without --resume");
+    }
+    if !cfg.dir.join(STATE_FILE).exists() {
+        bail!(
+            "{dir} cannot be resumed: its {STATE_FILE} is missing (the run stopped before its first checkpoint, or the file was removed); nothing was changed. --force starts the run over and removes its files"
+        );
+    }
+    Ok(())
+}
+
 fn start_fresh(runs: &[RunConfig], force: bool) -> Result<Runs> {
     let mut dirs = vec![];
     let mut logs = vec![];
     for cfg in runs {
+        let present = run_files(&cfg.dir);
+        if force && !present.is_empty() {
+            println!("--force: removing {} from {}", present.join(", "), cfg.dir.display());
+        }
         let (table, split) = cfg.dataset()?;
         let dir = RunDir::create(cfg, &table, &split, force)?;
         logs.push(MetricsLog::create(&dir.metrics_path())?);
@@ -76,8 +108,10 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         cfg.adapter = gpu.adapter_name();
         cfg.grokgpu_version = env!("CARGO_PKG_VERSION").to_string();
     }
-    let has_state = |c: &RunConfig| c.dir.join(STATE_FILE).exists();
-    if options.plan.is_multi_run() && !(options.resume && configs.iter().any(has_state)) {
+    if options.resume {
+        configs.iter().try_for_each(check_resumable)?;
+    } else if options.plan.is_multi_run() {
+        let _listing = RunLock::wait(&options.out_dir)?;
         create_multi_run(&options.out_dir, &configs, options.force)?;
     }
     let groups = groups(&configs);
@@ -86,28 +120,27 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         if groups.len() > 1 {
             println!("group {} of {}: {} run(s)", g + 1, groups.len(), group.len());
         }
-        let resumable = options.resume && group.iter().all(has_state);
-        train_group(&gpu, group, options, resumable)?;
+        train_group(&gpu, group, options)?;
     }
     Ok(())
 }
 
 /// Trains runs that share every dispatch, from scratch or from their saved states.
-fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions, resumable: bool) -> Result<()> {
+fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions) -> Result<()> {
+    // Trainer::new checks every size against the device before anything is written.
     let mut trainer = Trainer::new(gpu, configs.clone())?;
-    let runs = if resumable {
+    let _locks = lock_run_dirs(&configs, options.resume)?;
+    let runs = if options.resume {
         let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
         let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
         trainer.restore(&states)?;
         let logs = dirs.iter().map(|d| d.rewind_to(trainer.step)).collect::<Result<Vec<_>>>()?;
         Runs { dirs, logs }
     } else {
-        if options.resume {
-            println!("nothing to resume in {}: starting a new run", options.out_dir.display());
-        }
-        start_fresh(&configs, options.force || options.resume)?
+        start_fresh(&configs, options.force)?
     };
-    let record_start = trainer.step == 0;
+    // A resumed run's step 0 is already in its files (the state is written after them).
+    let record_start = trainer.step == 0 && !options.resume;
     train_schedule(gpu, &mut trainer, runs, record_start, None, &options.out_dir)
 }
 
