@@ -1,4 +1,4 @@
-//! Frequency alignment, 1D and 2D (ANALYSES.md § 3, seed 000 finding 2).
+//! Frequency alignment, 1D and 2D (docs/analyses.md § 3, seed 000 finding 2).
 //!
 //! The 1D measures read the normalized token spectrum q. The 2D measure transforms W_E over
 //! (token, hidden); hidden units have no order, so its value depends on the arbitrary column

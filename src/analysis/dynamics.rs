@@ -1,4 +1,4 @@
-//! Training dynamics (ANALYSES.md § 10; seed 003, seed 001): weight norms, how far and how
+//! Training dynamics (docs/analyses.md § 10; seed 003, seed 001): weight norms, how far and how
 //! fast the first MLP layer W1 moves, gradient and feature agreement between its neurons,
 //! softmax collapse, and seed 003's three-stage labels.
 //!

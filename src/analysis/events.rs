@@ -1,4 +1,4 @@
-//! Events on the checkpoint series (ANALYSES.md § Events): memorization, grokking, and the
+//! Events on the checkpoint series (docs/analyses.md § Events): memorization, grokking, and the
 //! precursors that may announce grokking, each with its lead = grok_step − step.
 //!
 //! Records are the per-checkpoint JSON objects (metrics.jsonl joined with analysis.jsonl by
@@ -59,7 +59,7 @@ pub fn crossover_step(ratio: &[(u64, f64)]) -> Option<u64> {
         .map(|i| ratio[i].0)
 }
 
-/// Excluded-loss rise (*proposed*: ANALYSES.md names the event, not its rule): with m the
+/// Excluded-loss rise (*proposed*: docs/analyses.md names the event, not its rule): with m the
 /// series' minimum and M its maximum after m, the first step after m at which the excluded
 /// loss has covered half the rise, ≥ (m + M)/2. The minimum is taken first because the
 /// excluded loss typically starts at its highest (≈ ln p at initialization), falls while the

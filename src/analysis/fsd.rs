@@ -1,4 +1,4 @@
-//! FSD, the frequency synchronization degree (ANALYSES.md § 8, seed 004; *proposed*: no
+//! FSD, the frequency synchronization degree (docs/analyses.md § 8, seed 004; *proposed*: no
 //! public code fixes it, this is the definition as written there).
 //!
 //! Components (W_E, W_U, each attention head's output, each MLP block) each have a frequency

@@ -1,4 +1,4 @@
-//! Representation geometry (ANALYSES.md § 9, seed 001): PCA participation ratio, TwoNN
+//! Representation geometry (docs/analyses.md § 9, seed 001): PCA participation ratio, TwoNN
 //! intrinsic dimension, the H1 persistence of the embedding's point cloud, and attention
 //! entropy. Point clouds are the rows of a [`Matrix`]; pairwise work is O(n²·d).
 

@@ -1,4 +1,4 @@
-//! Checkpoint analyses: the definitions of ANALYSES.md as pure functions over host arrays
+//! Checkpoint analyses: the definitions of docs/analyses.md as pure functions over host arrays
 //! (f64 math on a checkpoint's tensors), one family per file, each with its sanity checks as
 //! unit tests (`cargo test --release -p grokgpu --lib analysis`).
 //!
@@ -6,14 +6,14 @@
 //! many checkpoints at once. Downstream code reads its outputs (complex half spectra, or
 //! |F|² via [`spectrum::FoldedEnergy::from_power`]).
 //!
-//! Conventions (ANALYSES.md): W_E = the p number rows of `embed.weight`, W_U =
+//! Conventions (docs/analyses.md): W_E = the p number rows of `embed.weight`, W_U =
 //! `unembed.weight`; DFT along the token axis, folded energy E_k (k = 0..K) with
 //! Σ E_k = ‖W‖²_F; q_k = E_k/Σ_{k≥1} E_k. `mul` and `div` are read in discrete-log order
 //! (tokens g^i mod p, length p − 1, `token_order`).
 //!
 //! | Field | Meaning | Source |
 //! |---|---|---|
-//! | `we_power`, `wu_power` | folded token-axis energy E_k of W_E / W_U, k = 0..K | [`spectrum`], ANALYSES § 1 |
+//! | `we_power`, `wu_power` | folded token-axis energy E_k of W_E / W_U, k = 0..K | [`spectrum`], docs/analyses.md § 1 |
 //! | `dc_frac` | share of W_E's energy in its token mean, E_0/‖W_E‖² | [`spectrum`], § 1 |
 //! | `dominant_freq` | argmax_{k≥1} E_k of W_E | [`spectrum`], § 1 |
 //! | `key_freqs` | W_E rule: k with q_k ≥ 0.1·max q, at most the top 8 (the last checkpoint's set is `key_freqs_final`) | [`spectrum`], § 1 |

@@ -1,5 +1,5 @@
 //! Checkpoints' models run on the GPU over every (x, y) pair, for the model-based analyses
-//! (ANALYSES.md § 1 neurons, § 5–§ 10): logits, each MLP block's post-activation and each
+//! (docs/analyses.md § 1 neurons, § 5–§ 10): logits, each MLP block's post-activation and each
 //! attention layer's head outputs at the last position, the input of the readout, the
 //! attention probabilities, and the mean gradient of the train loss.
 //!

@@ -1,4 +1,4 @@
-//! Phase structure of the embedding (ANALYSES.md § 4): the literal linear-phase R² of seed 000,
+//! Phase structure of the embedding (docs/analyses.md § 4): the literal linear-phase R² of seed 000,
 //! the per-frequency token phase coherence, and the two phase interventions.
 //!
 //! All functions take W already in its token order ([`TokenOrder::apply`]), so t is the

@@ -1,4 +1,4 @@
-//! Geometry of what the model computes (ANALYSES.md § 9 on the model's activations, seed
+//! Geometry of what the model computes (docs/analyses.md § 9 on the model's activations, seed
 //! 001): the participation ratio and TwoNN dimension of the representation the readout sees
 //! at the last position, over all pairs, and the entropy of each head's last-query attention.
 //!

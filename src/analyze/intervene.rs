@@ -1,5 +1,5 @@
 //! `grokgpu intervene`: edit one checkpoint's embedding and measure what the model loses
-//! (seed 000 Table 2). `phase` applies one of ANALYSES.md § 4's phase interventions;
+//! (seed 000 Table 2). `phase` applies one of docs/analyses.md § 4's phase interventions;
 //! `ablate-freq` removes frequencies from W_E's token spectrum (its components W_E^(k) of
 //! § 7). Both models are evaluated on every pair on the GPU, split by dataset.safetensors'
 //! train mask; the report is printed and saved to interventions/<name>_step_<step>.json.
@@ -23,7 +23,7 @@ use crate::{bail, choice_enum, Error, Result};
 pub const INTERVENTIONS_DIR: &str = "interventions";
 
 choice_enum!(
-    /// Which phase intervention (ANALYSES.md § 4).
+    /// Which phase intervention (docs/analyses.md § 4).
     PhaseMode, "phase mode", {
         /// Phases set to 2πkj/p, magnitudes kept.
         Literal = "literal",

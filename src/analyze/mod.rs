@@ -1,5 +1,5 @@
 //! `grokgpu analyze` and `grokgpu intervene` over run directories: every analysis of
-//! ANALYSES.md per checkpoint, written to analysis.jsonl with summary.json / summary.md,
+//! docs/analyses.md per checkpoint, written to analysis.jsonl with summary.json / summary.md,
 //! and the embedding interventions.
 //!
 //! A batch of checkpoints goes through two halves: on the GPU ([`gather`]) the token

@@ -1,5 +1,5 @@
 //! The CPU half of a checkpoint's analysis: from what `gather.rs` collected to the fields of
-//! its analysis.jsonl record (ANALYSES.md names), one family at a time.
+//! its analysis.jsonl record (docs/analyses.md names), one family at a time.
 
 use serde_json::{json, Map, Value};
 

@@ -1,4 +1,4 @@
-//! `RunConfig`: every setting of one run, exactly the flat keys of config.json (RUNS.md),
+//! `RunConfig`: every setting of one run, exactly the flat keys of config.json (docs/runs.md),
 //! with validation that turns each impossible setting into a one-line error.
 
 use std::fmt;
@@ -33,7 +33,7 @@ choice_enum!(
     Variant, "variant", { Full = "full", AttnOnly = "attn-only", MlpOnly = "mlp-only" }
 );
 choice_enum!(
-    /// The update rule (RUNS.md): decoupled, coupled-L2 Adam, or SGD.
+    /// The update rule (docs/runs.md): decoupled, coupled-L2 Adam, or SGD.
     Optimizer, "optimizer", { AdamW = "adamw", Adam = "adam", Sgd = "sgd" }
 );
 choice_enum!(
@@ -150,7 +150,7 @@ impl FromStr for GrokfastMa {
     }
 }
 
-/// Every setting of one run. Serialized, it is the run's config.json (flat keys of RUNS.md).
+/// Every setting of one run. Serialized, it is the run's config.json (flat keys of docs/runs.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
     /// The preset the run started from (informational: every value is spelled out below).

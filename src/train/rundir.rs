@@ -1,4 +1,4 @@
-//! A run directory (RUNS.md): config.json, dataset.safetensors, metrics.jsonl,
+//! A run directory (docs/runs.md): config.json, dataset.safetensors, metrics.jsonl,
 //! checkpoints/step_XXXXXXXX.safetensors and state.safetensors. Every file is written
 //! atomically; config.json is written last when a run is created, so a directory with a
 //! config.json always holds a complete start.

@@ -1,6 +1,6 @@
 //! Synthetic run directories for the plotting tests: a run that memorizes by step ~300 and
 //! groks at ~1500, with metrics.jsonl, an analysis.jsonl holding every field of
-//! ANALYSES.md (some of them null, as NaN and ±∞ are written), interventions/phase.json, and
+//! docs/analyses.md (some of them null, as NaN and ±∞ are written), interventions/phase.json, and
 //! a weight-decay multi-run whose grokking step goes as 1/λ.
 
 use std::f64::consts::LN_2;
@@ -77,7 +77,7 @@ fn power(step: u64, g: f64, salt: u64) -> Vec<f64> {
         .collect()
 }
 
-/// n_eff and Gini of the normalized spectrum q (ANALYSES.md § 2).
+/// n_eff and Gini of the normalized spectrum q (docs/analyses.md § 2).
 fn sparsity(e: &[f64]) -> (f64, f64) {
     let total: f64 = e[1..].iter().sum();
     let mut q: Vec<f64> = e[1..].iter().map(|v| v / total).collect();
