@@ -209,12 +209,12 @@ mod tests {
         assert_eq!(j["metrics"]["n_eff"]["peak"], 25.1);
         assert_eq!(j["metrics"]["n_eff"]["peak_lead"], 2000);
         assert_eq!(j["events"]["memorization_step"], 1000);
-        assert_eq!(j["precursors"]["n_eff_peak"]["lead"], 2000);
+        assert_eq!(j["precursors"]["n_eff_half_fall"]["step"], Value::Null, "n_eff rises here: no fall");
         assert_eq!(j["precursors"]["fsd_ceiling"]["step"], Value::Null);
         let md = s.to_markdown();
         assert!(md.contains("| Sparsity | `n_eff` | 5.200 | 25.10 (2000) | 20.30 | 2000 | ↑ 290% |"), "{md}");
         assert!(md.contains("| Sparsity (W_U) | `wu_gini` | 0.1000 |"), "{md}");
-        assert!(md.contains("| n_eff_peak | 2000 | 2000 |"), "{md}");
+        assert!(md.contains("| n_eff_half_fall | — | — |"), "{md}");
         assert!(md.contains("| fsd_ceiling | — | — |"), "{md}");
     }
 

@@ -41,8 +41,9 @@ pub struct Gathered {
     pub fsd_components: Option<Vec<Component>>,
     pub align_2d: Option<Align2d>,
     pub attribution: Option<Attribution>,
-    /// W1 of the checkpoint before this one in the run (None for the first, or unreadable).
-    pub w1_prev: Option<Matrix>,
+    /// Step and W1 of the checkpoint before this one in the run (None for the first, or
+    /// unreadable).
+    pub w1_prev: Option<(u64, Matrix)>,
 }
 
 impl Gathered {
@@ -66,8 +67,8 @@ pub struct Loaded {
     pub weights: ModelWeights,
     /// The families to compute.
     pub families: Vec<Family>,
-    /// W1 of the checkpoint before it in the run.
-    pub w1_prev: Option<Matrix>,
+    /// Step and W1 of the checkpoint before it in the run.
+    pub w1_prev: Option<(u64, Matrix)>,
 }
 
 /// FSD's names of one attention layer's heads: `L<layer>H<head>`.

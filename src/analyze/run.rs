@@ -193,7 +193,8 @@ pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &
                 (Some((i, w)), Some(prev)) if *i == prev => w.clone(),
                 (_, Some(prev)) if families.contains(&Family::Dynamics) => w1_at(&ctx, prev),
                 _ => None,
-            };
+            }
+            .map(|w| (ctx.checkpoints[index - 1].0, w));
             previous = Some((*index, w1));
             loaded.push(Loaded { weights, families: families.clone(), w1_prev });
         }
