@@ -57,6 +57,7 @@ pub mod catalogue;
 pub mod circuits;
 pub mod dft;
 pub mod dynamics;
+pub mod eigen;
 pub mod events;
 pub mod excluded;
 pub mod fsd;

@@ -13,6 +13,7 @@
 use serde_json::{json, Map, Value};
 
 use super::geometry::{betti1_persistence, last_query_entropy, pca_pr, twonn_checked, Betti1, CheckedTwoNn};
+use super::eigen::principal_plane;
 use super::matrix::Matrix;
 use super::rng::Rng;
 
@@ -64,6 +65,14 @@ fn rows_of(all: &Matrix, rows: &[usize]) -> Matrix {
 pub struct RepresentationGeometry {
     pub cloud: CloudShape,
     pub centroids: CloudShape,
+    /// H1 of the centroids in their top two principal directions. A Fourier representation
+    /// places the centroids on one circle per key frequency, c ↦ (cos, sin)(2πk·c/p); in the
+    /// full space these circles wind at different speeds, so neighbouring answers are far apart
+    /// and the Rips filtration of all of them sees no loop; the leading plane holds one
+    /// frequency's circle.
+    pub centroid_plane: Betti1,
+    /// Share of the centroids' variance in that plane.
+    pub centroid_plane_share: f64,
 }
 
 impl RepresentationGeometry {
@@ -77,16 +86,22 @@ impl RepresentationGeometry {
         let cloud = CloudShape { pca_pr: pca_pr(&all), twonn: twonn_checked(&rows_of(&all, &twonn_rows)), h1: betti1_persistence(&rows_of(&all, &h1_rows)) };
         let centroid_matrix = class_centroids(&all, targets, classes);
         let centroids = CloudShape { pca_pr: pca_pr(&centroid_matrix), twonn: twonn_checked(&centroid_matrix), h1: betti1_persistence(&centroid_matrix) };
-        RepresentationGeometry { cloud, centroids }
+        let (plane, centroid_plane_share) = principal_plane(&centroid_matrix);
+        RepresentationGeometry { cloud, centroids, centroid_plane: betti1_persistence(&plane), centroid_plane_share }
     }
 
     /// Writes `geom.<name>.<measure>` and `geom.<name>.centroid_<measure>` for the measures
     /// `pca_pr`, `twonn_id`, `twonn_null` (why the estimate is null), `h1_ratio` (death/birth of
     /// the longest H1 bar), `h1_persistence` ((death − birth)/enclosing radius) and `beta1` (bars
-    /// at least a quarter of the enclosing radius long).
+    /// at least a quarter of the enclosing radius long), and `centroid_plane_beta1`,
+    /// `centroid_plane_h1_persistence`, `centroid_plane_share` for the centroids' leading plane.
     pub fn insert_into(&self, record: &mut Map<String, Value>, name: &str) {
         self.cloud.insert_into(record, &format!("geom.{name}."));
         self.centroids.insert_into(record, &format!("geom.{name}.centroid_"));
+        let mut put = |measure: &str, v: Value| record.insert(format!("geom.{name}.centroid_plane_{measure}"), v);
+        put("beta1", json!(self.centroid_plane.beta1_at_scale()));
+        put("h1_persistence", json!(self.centroid_plane.longest_persistence()));
+        put("share", json!(self.centroid_plane_share));
     }
 }
 
@@ -160,6 +175,23 @@ mod tests {
         assert_eq!(record["geom.readout.centroid_beta1"], 1);
         assert!(record.contains_key("geom.readout.twonn_null") && record.contains_key("geom.readout.h1_ratio"));
         assert_eq!(class_centroids(&Matrix::new(3, 1, vec![1.0, 3.0, 5.0]), &[2, 2, 0], 4).data, vec![5.0, 2.0]);
+    }
+
+    #[test]
+    fn two_frequency_centroids_show_their_circle_in_the_leading_plane() {
+        // Centroids c ↦ (cos, sin)(2π·3c/47) with weight 2 and (cos, sin)(2π·13c/47) with
+        // weight 1: one loop in the leading plane (frequency 3's circle, 80% of the variance).
+        let p = 47;
+        let targets: Vec<u32> = (0..p as u32).collect();
+        let points: Vec<f32> = (0..p)
+            .flat_map(|c| {
+                let (a, b) = (2.0 * PI * 3.0 * c as f64 / p as f64, 2.0 * PI * 13.0 * c as f64 / p as f64);
+                [2.0 * a.cos(), 2.0 * a.sin(), b.cos(), b.sin()].map(|v| v as f32)
+            })
+            .collect();
+        let g = RepresentationGeometry::of(&points, 4, &targets, p);
+        assert_eq!(g.centroid_plane.beta1_at_scale(), 1);
+        assert!((g.centroid_plane_share - 0.8).abs() < 1e-9, "{}", g.centroid_plane_share);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! | `spectral_attribution_heatmap.png` | checkpoints × k of the ablate-k and keep-only-k margins | `attr_ablate`, `attr_keep` |
 //! | `fsd.png` | FSD with its ceiling step and val accuracy; its permutation p-value | `fsd`, `fsd_p` |
 //! | `intrinsic_dimension.png` | PCA participation ratio, TwoNN dimension, H1 persistence | `pca_pr*`, `twonn_id*`, `betti1_persistence` |
+//! | `dynamics.png` | seed 003's stage metrics of W1 (‖W1‖, motion per update, per-neuron gradient cosine, gradient norm, feature diversity) and accuracy, Tian's stages as bands | `w1_norm`, `w1_delta_rate`, `grad_cosine_unit`, `grad_norm`, `feature_diversity`, `stage` |
 //! | `attention_entropy.png` | last-query attention entropy per head, one panel per layer, ln 4 marked | `attn_entropy` |
 //! | `power_spectrum_evolution.png` | checkpoints × k of W_E's (and W_U's) normalized spectrum q_k | `we_power`, `wu_power` |
 //!
@@ -36,6 +37,7 @@ pub mod style;
 mod alignment;
 mod attribution;
 mod circuits;
+mod dynamics;
 mod fsd;
 mod geometry;
 mod overlay;
@@ -96,6 +98,7 @@ pub const FIGURES: &[(&str, FigureFn)] = &[
     ("fsd.png", fsd::fsd),
     ("intrinsic_dimension.png", geometry::intrinsic_dimension),
     ("attention_entropy.png", geometry::attention_entropy),
+    ("dynamics.png", dynamics::dynamics),
     ("power_spectrum_evolution.png", spectrum::power_spectrum_evolution),
 ];
 
