@@ -14,7 +14,7 @@
 //! | `circuit_competition_detailed.png` | α_alg and α_mem; their ratio with the crossover marked; excluded and restricted loss | `alpha_alg`, `alpha_mem`, `circuit_ratio`, `excluded_loss`, `restricted_loss` |
 //! | `spectral_attribution_heatmap.png` | checkpoints × k of the ablate-k and keep-only-k margins | `attr_ablate`, `attr_keep` |
 //! | `fsd.png` | FSD with its ceiling step and val accuracy; its permutation p-value | `fsd`, `fsd_p` |
-//! | `intrinsic_dimension.png` | PCA participation ratio, TwoNN dimension, H1 persistence | `pca_pr*`, `twonn_id*`, `betti1_persistence` |
+//! | `intrinsic_dimension.png` | participation ratio and TwoNN dimension of W_E, W_U and the hidden representations (and their class centroids); the longest H1 bar and β₁ of the centroids (in their leading plane and in full) and of the cloud | `pca_pr_*`, `twonn_id_*`, `geom.*` |
 //! | `dynamics.png` | seed 003's stage metrics of W1 (‖W1‖, motion per update, per-neuron gradient cosine, gradient norm, feature diversity) and accuracy, Tian's stages as bands | `w1_norm`, `w1_delta_rate`, `grad_cosine_unit`, `grad_norm`, `feature_diversity`, `stage` |
 //! | `attention_entropy.png` | last-query attention entropy per head, one panel per layer, ln 4 marked | `attn_entropy` |
 //! | `power_spectrum_evolution.png` | checkpoints × k of W_E's (and W_U's) normalized spectrum q_k | `we_power`, `wu_power` |
