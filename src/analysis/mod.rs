@@ -3,7 +3,9 @@
 //! unit tests (`cargo test --release -p grokgpu --lib analysis`).
 //!
 //! Spectral transforms go through the [`Dft`] trait: [`CpuDft`] here, the batched GPU FFT for
-//! many checkpoints at once. Downstream code reads its outputs (complex half spectra, or
+//! many checkpoints at once (in `crate::analyze`, which drives the GPU). Nothing here touches the
+//! GPU, the tensors or the models: `crate::analyze` gathers activations and gradients on the
+//! GPU and passes host arrays in. Downstream code reads its outputs (complex half spectra, or
 //! |F|² via [`spectrum::FoldedEnergy::from_power`]).
 //!
 //! Conventions (docs/analyses.md): W_E = the p number rows of `embed.weight`, W_U =
@@ -47,7 +49,7 @@
 //! | `summary.json`, `summary.md` | initial / peak / final of every scalar, events and leads (seed 000's Table A1) | [`summary`] |
 //!
 //! Model-based families read the model's activations over every pair, gathered on the GPU by
-//! [`model_probe`] (`crate::analyze` runs it all per checkpoint). Also listed in the summary,
+//! `crate::analyze::model_probe` (`crate::analyze` runs it all per checkpoint). Also listed in the summary,
 //! from the training log (metrics.jsonl): `train_loss`, `train_acc`, `val_loss`, `val_acc`,
 //! `lr`, `elapsed_s`.
 
@@ -63,11 +65,9 @@ pub mod excluded;
 pub mod fsd;
 pub mod fsd_components;
 pub mod geometry;
-pub mod gpu_dft;
 pub mod grid;
 pub mod logit_fourier;
 pub mod matrix;
-pub mod model_probe;
 pub mod neurons;
 pub mod pairs;
 pub mod phase;

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::context::RunContext;
 use crate::analysis::attribution::frequency_components;
 use crate::analysis::dft::CpuDft;
-use crate::analysis::model_probe::{ModelProbe, Readout};
+use super::model_probe::{ModelProbe, Readout};
 use crate::analysis::phase::{intervene_in_plane, intervene_literal};
 use crate::analysis::spectrum::{key_freqs, TokenSpectrum};
 use crate::analysis::Matrix;

@@ -11,7 +11,9 @@
 pub mod context;
 pub mod families;
 pub mod gather;
+pub mod gpu_dft;
 pub mod intervene;
+pub mod model_probe;
 pub mod record;
 pub mod run;
 pub mod store;

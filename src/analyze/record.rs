@@ -14,7 +14,7 @@ use crate::analysis::dynamics::{feature_diversity, grad_cosine_pairwise, grad_co
 use crate::analysis::excluded::excluded_losses;
 use crate::analysis::fsd_components::components_fsd;
 use crate::analysis::geometry::{betti1_persistence, pca_pr, twonn_checked};
-use crate::analysis::model_probe::Activations;
+use super::model_probe::Activations;
 use crate::analysis::neurons::neuron_clusters;
 use crate::analysis::phase::{phase_r2, token_phase_coherence};
 use crate::analysis::representation::{attention_entropy, RepresentationGeometry};
