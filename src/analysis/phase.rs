@@ -213,6 +213,13 @@ pub fn token_phase_coherence(w: &Matrix, k: usize) -> Coherence {
     }
 }
 
+/// The tokens' coordinates (a_t, b_t) in W's frequency-k plane (the plane of
+/// `token_phase_coherence`, centred on the mean row), or None when the plane is degenerate. An
+/// ideal embedding puts token t at angle σ·2πkt/n + φ: a regular n-gon visited in the order kt.
+pub fn key_plane_coordinates(w: &Matrix, k: usize) -> Option<Vec<(f64, f64)>> {
+    plane(w, k).map(|plane| plane_coordinates(w, &w.mean_row(), &plane))
+}
+
 /// Intervention (a), literal: keep |F[k, j]|, set its phase to 2πkj/n (k ≥ 1; the conjugate
 /// bins follow, k = 0 is kept), inverse DFT. Takes and returns W_E [p, d] in token order.
 pub fn intervene_literal(dft: &dyn Dft, w_e: &Matrix, order: TokenOrder) -> Matrix {

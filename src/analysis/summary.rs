@@ -45,7 +45,7 @@ fn scalar_fields(records: &[Record]) -> Vec<String> {
 }
 
 /// The family column: W_U variants are marked as such.
-fn family(name: &str) -> String {
+pub fn family(name: &str) -> String {
     match lookup(name) {
         Some(info) if name.starts_with("wu_") => format!("{} (W_U)", info.family),
         Some(info) => info.family.to_string(),
@@ -140,7 +140,7 @@ impl Summary {
 }
 
 /// Four significant digits, scientific outside [1e-3, 1e4) (NaN and ±inf as Rust prints them).
-fn number(v: f64) -> String {
+pub fn number(v: f64) -> String {
     if v == 0.0 {
         "0".to_string()
     } else if (1e-3..1e4).contains(&v.abs()) {
@@ -156,7 +156,7 @@ fn optional<T: ToString>(v: Option<T>) -> String {
 }
 
 /// "↑ 12%"-style relative change, or the absolute change when the start is 0.
-fn change(initial: f64, last: f64) -> String {
+pub fn change(initial: f64, last: f64) -> String {
     let arrow = if last > initial { "↑" } else if last < initial { "↓" } else { "=" };
     if initial != 0.0 {
         format!("{arrow} {:.0}%", 100.0 * ((last - initial) / initial).abs())

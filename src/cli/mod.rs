@@ -5,4 +5,5 @@ pub mod bench;
 pub mod devices;
 pub mod intervene;
 pub mod plot;
+pub mod report;
 pub mod train;

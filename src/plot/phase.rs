@@ -70,10 +70,10 @@ pub fn phase_coherence(run: &Run, path: &Path) -> Result<Made> {
 
 /// One intervention's measures before and after.
 #[derive(Clone, Debug, PartialEq)]
-struct Intervention {
-    label: String,
-    before: BTreeMap<String, f64>,
-    after: BTreeMap<String, f64>,
+pub(crate) struct Intervention {
+    pub label: String,
+    pub before: BTreeMap<String, f64>,
+    pub after: BTreeMap<String, f64>,
 }
 
 const MEASURES: [&str; 4] = ["train_acc", "val_acc", "train_loss", "val_loss"];
@@ -109,7 +109,7 @@ fn collect(v: &Value, name: &str, step: Option<u64>, out: &mut Vec<Intervention>
     }
 }
 
-fn read_interventions(run: &Run) -> std::result::Result<Vec<Intervention>, String> {
+pub(crate) fn read_interventions(run: &Run) -> std::result::Result<Vec<Intervention>, String> {
     let dir = run.dir.join(INTERVENTIONS_DIR);
     let advice = format!("run `grokgpu intervene phase --run-dir {}` first", run.dir.display());
     let entries = std::fs::read_dir(&dir).map_err(|_| format!("no {INTERVENTIONS_DIR}/ in {} ({advice})", run.dir.display()))?;
