@@ -182,6 +182,7 @@ pub fn power_spectrum_2d(run: &Run, path: &Path) -> Result<Made> {
         rows: (0..power.rows).map(|k| k.to_string()).collect(),
         values: (0..power.cols).map(|m| (0..power.rows).map(|k| (power.at(k, m) + floor).log10()).collect()).collect(),
         value_label: "log10 |F2[k, m]|²".to_string(),
+        sequential: true,
     };
     canvas::render(path, canvas_size(1, 1), |root| {
         let body = frame::header(root, "2D power spectral density of W_E (token × hidden)", &run.subtitle())?;
