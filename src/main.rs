@@ -33,6 +33,9 @@ enum Command {
         #[command(subcommand)]
         command: cli::intervene::InterveneCommand,
     },
+    /// Write a run's checkpoints in another tool's format (transformer-lens: TransformerLens
+    /// 3.x's HookedTransformer).
+    Export(cli::export::ExportArgs),
     /// Microbenchmarks of grokgpu's kernels.
     Bench {
         #[command(subcommand)]
@@ -49,6 +52,7 @@ fn main() {
         Command::Report(args) => cli::report::run(&args),
         Command::Analyze(args) => cli::analyze::run(&args),
         Command::Intervene { command } => cli::intervene::run(command),
+        Command::Export(args) => cli::export::run(&args),
         Command::Bench { target } => cli::bench::run(target),
     };
     if let Err(e) = result {
