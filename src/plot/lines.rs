@@ -293,7 +293,7 @@ impl Panel {
             plot.draw(&DashedPathElement::new(vec![(xr.lo, v.y), (xr.hi, v.y)], 6, 6, v.color.stroke_width(2)))?;
         }
         for line in self.lines.iter().filter(|l| l.right == right) {
-            let clamp = |(x, y): (f64, f64)| (x, y.clamp(yr.lo, yr.hi));
+            let clamp = |(x, y): (f64, f64)| (x.clamp(xr.lo, xr.hi), y.clamp(yr.lo, yr.hi));
             for segment in segments(&line.points, |p| self.shows(line, p)) {
                 let pts: Vec<(f64, f64)> = segment.iter().copied().map(clamp).collect();
                 if line.dots || pts.len() == 1 {
@@ -303,7 +303,11 @@ impl Panel {
                 } else if line.dashed {
                     plot.draw(&DashedPathElement::new(pts, 12, 7, line.color.stroke_width(3)))?;
                 } else {
-                    plot.draw(&PathElement::new(pts, line.color.stroke_width(3)))?;
+                    // Segment by segment: a polyline's miter joins spike far out of the chart
+                    // where it turns back sharply (a scatter joined in order).
+                    for pair in pts.windows(2) {
+                        plot.draw(&PathElement::new(pair.to_vec(), line.color.stroke_width(3)))?;
+                    }
                 }
             }
         }

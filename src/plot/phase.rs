@@ -96,6 +96,9 @@ fn collect(v: &Value, name: &str, step: Option<u64>, out: &mut Vec<Intervention>
             };
             if !before.is_empty() || !after.is_empty() {
                 let kind = ["kind", "mode", "method", "name"].iter().find_map(|k| map.get(*k).and_then(Value::as_str)).unwrap_or(name);
+                // A file name such as phase_in_plane_step_00001000 carries the step the label
+                // adds again.
+                let kind = kind.split("_step_").next().unwrap_or(kind);
                 let label = step.map_or_else(|| kind.to_string(), |s| format!("{kind} @ step {s}"));
                 out.push(Intervention { label, before, after });
                 return;
@@ -186,6 +189,9 @@ mod tests {
         collect(&v, "phase", None, &mut found);
         let labels: Vec<&str> = found.iter().map(|i| i.label.as_str()).collect();
         assert_eq!(labels, ["in-plane @ step 1500", "literal @ step 1500"]);
+        let mut from_file = vec![];
+        collect(&json!({"step": 1000, "before": {"val_acc": 1.0}, "after": {"val_acc": 0.5}}), "phase_literal_step_00001000", None, &mut from_file);
+        assert_eq!(from_file[0].label, "phase_literal @ step 1000");
         assert_eq!(found[0].after["train_acc"], 0.98);
         assert_eq!(found[1].before["val_acc"], 0.99);
     }
