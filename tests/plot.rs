@@ -152,7 +152,7 @@ fn report_writes_the_tables_as_markdown_and_latex() {
     }
     for table in ["events", "table1", "table2", "table3", "tableA1"] {
         let tex = std::fs::read_to_string(dir.join("tables").join(format!("{table}.tex"))).unwrap();
-        assert!(tex.starts_with("\\begin{table}") && tex.contains(&format!("\\label{{tab:")), "{table}: {tex}");
+        assert!(tex.starts_with("\\begin{table}") && tex.contains("\\label{tab:"), "{table}: {tex}");
     }
     assert!(std::fs::read_to_string(dir.join("report.tex")).unwrap().contains("align\\_1d\\_key"));
 }

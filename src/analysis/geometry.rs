@@ -387,7 +387,7 @@ mod tests {
         // sample's reach or not, but whenever reported it lies in [1, 46].
         let mut rng = Rng::new(8);
         let few = twonn_checked(&Matrix::from_fn(47, 64, |_, _| rng.normal()));
-        assert!(few.id.map_or(true, |d| (1.0..=46.0).contains(&d)), "{few:?}");
+        assert!(few.id.is_none_or(|d| (1.0..=46.0).contains(&d)), "{few:?}");
         assert_eq!(few.id.is_none(), few.null_reason.is_some());
         let polygon = twonn_checked(&polygon(97));
         assert_eq!(polygon.id, None);

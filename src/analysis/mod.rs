@@ -62,6 +62,7 @@ pub mod dynamics;
 pub mod eigen;
 pub mod events;
 pub mod excluded;
+pub mod fits;
 pub mod fsd;
 pub mod fsd_components;
 pub mod geometry;
@@ -74,6 +75,7 @@ pub mod phase;
 pub mod representation;
 pub mod rng;
 pub mod sparsity;
+pub mod stats;
 pub mod spectrum;
 pub mod summary;
 

@@ -1,6 +1,7 @@
 //! `grokgpu train`: run directories, the training loop with its evaluation and checkpoint
 //! schedule, resume, and the divergence stop.
 
+use std::path::Path;
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -8,6 +9,7 @@ use serde_json::{Map, Value};
 use super::options::TrainOptions;
 use super::progress::Progress;
 use super::trainer::{RunEval, Trainer};
+use crate::config::vary::groups;
 use crate::config::RunConfig;
 use crate::gpu::Gpu;
 use crate::nn::init::param_specs;
@@ -17,10 +19,10 @@ use crate::rundir::sweep_file::create_multi_run;
 use crate::rundir::{RunDir, CHECKPOINT_DIR, STATE_FILE};
 use crate::{bail, Result};
 
-/// The run directories of a batch, opened for a fresh start or a resume.
-struct Runs {
-    dirs: Vec<RunDir>,
-    logs: Vec<MetricsLog>,
+/// The run directories of a batch, opened for a fresh start, a resume or a fork.
+pub(super) struct Runs {
+    pub(super) dirs: Vec<RunDir>,
+    pub(super) logs: Vec<MetricsLog>,
 }
 
 fn start_fresh(runs: &[RunConfig], force: bool) -> Result<Runs> {
@@ -65,7 +67,8 @@ fn save_checkpoint(trainer: &Trainer, runs: &Runs) -> Result<()> {
     Ok(())
 }
 
-/// Trains every run the options describe, all in the same dispatches.
+/// Trains every run the options describe: runs whose shapes match in the same dispatches,
+/// the groups of such runs one after another.
 pub fn train(options: &TrainOptions) -> Result<()> {
     let mut configs = options.resolve()?;
     let gpu = Gpu::open(false)?;
@@ -73,12 +76,26 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         cfg.adapter = gpu.adapter_name();
         cfg.grokgpu_version = env!("CARGO_PKG_VERSION").to_string();
     }
-    let resumable = options.resume && configs.iter().all(|c| c.dir.join(STATE_FILE).exists());
-    if options.plan.is_multi_run() && !resumable {
+    let has_state = |c: &RunConfig| c.dir.join(STATE_FILE).exists();
+    if options.plan.is_multi_run() && !(options.resume && configs.iter().any(has_state)) {
         create_multi_run(&options.out_dir, &configs, options.force)?;
     }
-    let mut trainer = Trainer::new(&gpu, configs.clone())?;
-    let mut runs = if resumable {
+    let groups = groups(&configs);
+    for (g, members) in groups.iter().enumerate() {
+        let group: Vec<RunConfig> = members.iter().map(|&i| configs[i].clone()).collect();
+        if groups.len() > 1 {
+            println!("group {} of {}: {} run(s)", g + 1, groups.len(), group.len());
+        }
+        let resumable = options.resume && group.iter().all(has_state);
+        train_group(&gpu, group, options, resumable)?;
+    }
+    Ok(())
+}
+
+/// Trains runs that share every dispatch, from scratch or from their saved states.
+fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions, resumable: bool) -> Result<()> {
+    let mut trainer = Trainer::new(gpu, configs.clone())?;
+    let runs = if resumable {
         let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
         let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
         trainer.restore(&states)?;
@@ -90,7 +107,16 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         }
         start_fresh(&configs, options.force || options.resume)?
     };
+    let record_start = trainer.step == 0;
+    train_schedule(gpu, &mut trainer, runs, record_start, None, &options.out_dir)
+}
 
+/// Trains the runs to their last step on their eval and checkpoint schedule; with
+/// `record_start`, the state they start from is evaluated and checkpointed first; with
+/// `until_val_acc`, training stops (with a checkpoint) at the first evaluation where every
+/// run's validation accuracy has reached it.
+pub(super) fn train_schedule(gpu: &Gpu, trainer: &mut Trainer, mut runs: Runs, record_start: bool, until_val_acc: Option<f64>, out_dir: &Path) -> Result<()> {
+    let configs = &trainer.runs;
     let cfg = configs[0].clone();
     let label = if configs.len() > 1 { format!("{} runs", configs.len()) } else { cfg.dir.display().to_string() };
     println!(
@@ -102,9 +128,9 @@ pub fn train(options: &TrainOptions) -> Result<()> {
     let progress = Progress::new(cfg.steps, trainer.step);
     let started = Instant::now();
     let mut mark = (Instant::now(), trainer.step);
-    if trainer.step == 0 {
-        evaluate(&trainer, &mut runs, &progress, started, &mut mark)?;
-        save_checkpoint(&trainer, &runs)?;
+    if record_start {
+        evaluate(trainer, &mut runs, &progress, started, &mut mark)?;
+        save_checkpoint(trainer, &runs)?;
     }
     while trainer.step < cfg.steps {
         let next_eval = (trainer.step / cfg.eval_every + 1) * cfg.eval_every;
@@ -112,22 +138,27 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         let stop = next_eval.min(next_ckpt).min(cfg.steps);
         trainer.train(stop - trainer.step);
         progress.advance_to(trainer.step);
-        if stop % cfg.eval_every == 0 || stop == cfg.steps {
-            evaluate(&trainer, &mut runs, &progress, started, &mut mark)?;
+        let mut all_reached = false;
+        if stop.is_multiple_of(cfg.eval_every) || stop == cfg.steps {
+            let lowest_val_acc = evaluate(trainer, &mut runs, &progress, started, &mut mark)?;
+            all_reached = until_val_acc.is_some_and(|target| lowest_val_acc >= target);
         }
-        if stop % cfg.ckpt_every == 0 || stop == cfg.steps {
-            save_checkpoint(&trainer, &runs)?;
+        if stop.is_multiple_of(cfg.ckpt_every) || stop == cfg.steps || all_reached {
+            save_checkpoint(trainer, &runs)?;
+        }
+        if all_reached {
+            break;
         }
     }
     gpu.wait();
     progress.finish();
-    println!("done: {} steps in {:.1} s; runs in {}", cfg.steps, started.elapsed().as_secs_f64(), options.out_dir.display());
+    println!("done: {} steps in {:.1} s; runs in {}", trainer.step, started.elapsed().as_secs_f64(), out_dir.display());
     Ok(())
 }
 
 /// Evaluates every run, logs it, and stops on a non-finite loss or weight norm (the last
-/// checkpoint written stays the last good one).
-fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: Instant, mark: &mut (Instant, u64)) -> Result<()> {
+/// checkpoint written stays the last good one). Returns the lowest validation accuracy.
+fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: Instant, mark: &mut (Instant, u64)) -> Result<f64> {
     let evals = trainer.evaluate();
     let elapsed = started.elapsed().as_secs_f64();
     for ((cfg, log), e) in trainer.runs.iter().zip(&mut runs.logs).zip(&evals) {
@@ -158,5 +189,5 @@ fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: In
         mean(|e| e.look.n_eff),
         rate
     ));
-    Ok(())
+    Ok(evals.iter().map(|e| e.val_acc).fold(f64::INFINITY, f64::min))
 }
