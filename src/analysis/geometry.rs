@@ -50,9 +50,9 @@ pub const TWONN_DISCARD: f64 = 0.1;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TwoNn {
-    /// `twonn_id`.
+    /// The raw estimate ([`twonn_checked`] reports it as `twonn_id` where it stands).
     pub id: f64,
-    /// `twonn_degenerate`: more than half the ratios are 1 (to 1e-6), as on a lattice or a
+    /// More than half the ratios are 1 (to 1e-6), as on a lattice or a
     /// regular polygon, where the estimate means little.
     pub degenerate: bool,
 }
