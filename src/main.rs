@@ -17,6 +17,8 @@ enum Command {
     /// (override with GROKGPU_BACKEND=vulkan|metal|dx12|gl and GROKGPU_ADAPTER=<name substring>).
     Devices,
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
+    // Negative numbers are values (`--lr -1` is then refused by the setting's own check).
+    #[command(allow_negative_numbers = true)]
     Train(Box<cli::train::Args>),
     /// Continue a run's exact training state at a checkpoint in new runs, optionally with
     /// other hyperparameters (one run per combination of --set values).
@@ -54,7 +56,18 @@ enum Command {
     },
 }
 
+/// A closed stdout (`grokgpu train … | head -1`) ends the process quietly, as it does any
+/// Unix filter, instead of making the next `println!` panic.
+fn exit_quietly_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() {
+    exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Devices => cli::devices::run(),

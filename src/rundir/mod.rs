@@ -2,6 +2,8 @@
 //! and writer. Training, analysis and plotting reach run files through this module only.
 
 mod checkpoints;
+pub mod identity;
+pub mod lock;
 pub mod metrics;
 mod run_dir;
 pub mod state;
@@ -9,7 +11,9 @@ pub mod summary;
 pub mod sweep_file;
 
 pub use checkpoints::{read_checkpoint, Checkpoint};
-pub use run_dir::{remove_run_files, Dataset, RunDir};
+pub use identity::{run_id, RUN_ID_KEY};
+pub use lock::{RunLock, LOCK_FILE};
+pub use run_dir::{remove_run_files, run_files, Dataset, RunDir};
 
 /// Every resolved setting of the run (`RunConfig` serialized).
 pub const CONFIG_FILE: &str = "config.json";
@@ -46,4 +50,18 @@ pub const EXPERIMENT_MD: &str = "experiment.md";
 pub const WD_FORK_FIGURE: &str = "delta_t_vs_inverse_lambda.png";
 
 /// Files and folders a run owns; `--force` removes exactly these.
-const RUN_ENTRIES: &[&str] = &[CONFIG_FILE, DATASET_FILE, METRICS_FILE, STATE_FILE, CHECKPOINT_DIR, ANALYSIS_FILE, SUMMARY_JSON, SUMMARY_MD, PLOTS_DIR, REPORT_MD, REPORT_TEX, REPORT_TABLES_DIR];
+const RUN_ENTRIES: &[&str] = &[
+    CONFIG_FILE,
+    DATASET_FILE,
+    METRICS_FILE,
+    STATE_FILE,
+    CHECKPOINT_DIR,
+    ANALYSIS_FILE,
+    SUMMARY_JSON,
+    SUMMARY_MD,
+    PLOTS_DIR,
+    INTERVENTIONS_DIR,
+    REPORT_MD,
+    REPORT_TEX,
+    REPORT_TABLES_DIR,
+];

@@ -14,7 +14,7 @@
 
 use std::path::PathBuf;
 
-use super::run::{train_schedule, Runs};
+use super::run::{lock_run_dirs, train_schedule, Runs};
 use super::trainer::Trainer;
 use crate::config::sweep::{expand, SweepAxis};
 use crate::config::vary::{forbidden_changes, Change};
@@ -25,7 +25,7 @@ use crate::rundir::metrics::{read_metrics, MetricsLog};
 use crate::rundir::state::{read_state, RunState};
 use crate::rundir::summary::read_events;
 use crate::rundir::sweep_file::create_multi_run;
-use crate::rundir::{read_checkpoint, RunDir};
+use crate::rundir::{read_checkpoint, RunDir, RunLock};
 use crate::{bail, Result};
 
 /// Where in the parent to fork.
@@ -157,8 +157,10 @@ pub fn fork(options: &ForkOptions) -> Result<Vec<RunConfig>> {
     }
     let state = state_at(&gpu, &parent, &parent_dir, step)?;
     if !options.sets.is_empty() {
-        create_multi_run(&options.out_dir, &forks, options.force)?;
+        let _listing = RunLock::wait(&options.out_dir)?;
+        create_multi_run(&options.out_dir, &forks, options.force, None)?;
     }
+    let _locks = lock_run_dirs(&forks, false)?;
     let history: Vec<_> = read_metrics(&parent_dir.metrics_path())?.into_iter().filter(|r| r.step < step).collect();
     let mut runs = Runs { dirs: vec![], logs: vec![] };
     for f in &forks {
