@@ -136,13 +136,27 @@ fn checkpoints(dir: &Path) -> usize {
 
 #[test]
 fn a_killed_share_resumes_with_the_same_command() {
-    let one = scratch("kill-one");
+    killed_and_rerun("share", &["--shard", "0/1"], &["--shard", "0/1"]);
+}
+
+#[test]
+fn a_killed_multi_run_resumes_across_its_groups() {
+    // Killed in any group: --resume continues the runs that started and starts the others.
+    killed_and_rerun("resume", &[], &["--resume"]);
+}
+
+/// Trains the sweep with `first`'s flags, killing it again and again after a few checkpoints
+/// and rerunning it with `later`'s once its sweep.json exists, until it finishes; the result
+/// must equal an uninterrupted run's files.
+fn killed_and_rerun(name: &str, first: &[&str], later: &[&str]) {
+    let one = scratch(&format!("kill-{name}-one"));
     ok(Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(sweep_args(&one, "40")).output().unwrap());
-    let merged = scratch("kill-merged");
+    let merged = scratch(&format!("kill-{name}"));
     for attempt in 0.. {
+        let flags = if merged.join("sweep.json").exists() { later } else { first };
         let mut child = Command::new(env!("CARGO_BIN_EXE_grokgpu"))
             .args(sweep_args(&merged, "40"))
-            .args(["--shard", "0/1"])
+            .args(flags)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -161,7 +175,7 @@ fn a_killed_share_resumes_with_the_same_command() {
         if status.success() {
             break;
         }
-        assert!(attempt < 30, "the share did not finish after many kills");
+        assert!(attempt < 30, "the sweep did not finish after many kills");
     }
     let (a, b) = (contents(&one), contents(&merged));
     assert_same_files(&a, &b);

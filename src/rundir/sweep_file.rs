@@ -140,14 +140,19 @@ pub fn holds_runs(out_dir: &Path) -> bool {
 }
 
 /// The stored settings of every run in `out_dir` (the runs of its sweep.json, or the one run
-/// of its config.json), each with its directory.
-pub fn stored_runs(out_dir: &Path) -> Result<Vec<RunConfig>> {
-    let dirs = if out_dir.join(SWEEP_FILE).exists() { SweepFile::read(out_dir)?.dirs(out_dir) } else { vec![out_dir.to_path_buf()] };
+/// of its config.json), each with its directory; `Err(dir)` for a run of a multi-run that was
+/// never started (its directory holds no config.json).
+pub fn stored_runs(out_dir: &Path) -> Result<Vec<std::result::Result<RunConfig, PathBuf>>> {
+    let multi = out_dir.join(SWEEP_FILE).exists();
+    let dirs = if multi { SweepFile::read(out_dir)?.dirs(out_dir) } else { vec![out_dir.to_path_buf()] };
     dirs.into_iter()
         .map(|dir| {
             let path = dir.join(CONFIG_FILE);
+            if multi && !path.exists() {
+                return Ok(Err(dir));
+            }
             let text = std::fs::read_to_string(&path).map_err(|e| Error::msg(format!("cannot read {}: {e}", path.display())))?;
-            Ok(RunConfig { dir, ..RunConfig::from_json(&text, &path.display().to_string())? })
+            Ok(Ok(RunConfig { dir, ..RunConfig::from_json(&text, &path.display().to_string())? }))
         })
         .collect()
 }

@@ -36,7 +36,23 @@ impl TrainOptions {
             return run_configs(&self.plan, &self.out_dir);
         }
         let mut runs = vec![];
+        let mut planned: Option<Vec<RunConfig>> = None;
         for stored in stored_runs(&self.out_dir)? {
+            let stored = match stored {
+                Ok(stored) => stored,
+                Err(dir) => {
+                    // A run the sweep never reached: its settings are the plan's.
+                    let plan = match &mut planned {
+                        Some(plan) => plan,
+                        None => planned.insert(run_configs(&self.plan, &self.out_dir)?),
+                    };
+                    let Some(cfg) = plan.iter().find(|c| c.dir == dir) else {
+                        bail!("{} was never started and these flags do not describe it; resume with the sweep's own flags (--seeds, --sweep, …)", dir.display());
+                    };
+                    runs.push(cfg.clone());
+                    continue;
+                }
+            };
             let mut cfg = stored.clone();
             self.plan.overrides.apply(&mut cfg);
             let changed = forbidden_changes(&stored, &cfg, Change::Resume);

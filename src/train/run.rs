@@ -16,7 +16,7 @@ use crate::nn::init::param_specs;
 use crate::rundir::metrics::{EvalRecord, MetricsLog};
 use crate::rundir::state::{read_state, write_state};
 use crate::rundir::sweep_file::create_multi_run;
-use crate::rundir::{run_files, RunDir, RunLock, CHECKPOINT_DIR, CONFIG_FILE, STATE_FILE};
+use crate::rundir::{run_files, RunDir, RunLock, CHECKPOINT_DIR, CONFIG_FILE, STATE_FILE, SWEEP_FILE};
 use crate::{bail, Error, Result};
 
 /// The run directories of a batch, opened for a fresh start, a resume or a fork.
@@ -108,9 +108,13 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         cfg.adapter = gpu.adapter_name();
         cfg.grokgpu_version = env!("CARGO_PKG_VERSION").to_string();
     }
-    if options.shard.is_none() && options.resume {
+    // A share, and the resume of a multi-run, continue the runs that have a saved state and
+    // start those never reached (a sweep killed in its first group); a single run resumes or
+    // is refused.
+    let per_run = options.shard.is_some() || (options.resume && options.out_dir.join(SWEEP_FILE).exists());
+    if options.resume && !per_run {
         configs.iter().try_for_each(check_resumable)?;
-    } else if options.plan.is_multi_run() {
+    } else if options.plan.is_multi_run() && !options.resume {
         let _listing = RunLock::wait(&options.out_dir)?;
         create_multi_run(&options.out_dir, &configs, options.force, options.shard.map(|s| s.count))?;
     }
@@ -120,17 +124,18 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         None => groups,
     };
     let has_state = |c: &RunConfig| c.dir.join(STATE_FILE).exists();
+    if per_run {
+        // Every run without a state must be one that never trained, before anything trains.
+        let scope = groups.iter().flatten().map(|&i| &configs[i]);
+        scope.filter(|c| !has_state(c) && !before_first_update(c)).try_for_each(check_resumable)?;
+    }
     for (g, members) in groups.iter().enumerate() {
         let group: Vec<RunConfig> = members.iter().map(|&i| configs[i].clone()).collect();
         if groups.len() > 1 {
             println!("group {} of {}: {} run(s)", g + 1, groups.len(), group.len());
         }
-        if options.shard.is_some() {
-            // A share resumes what it started and starts what it had not reached.
+        if per_run {
             let (started, unstarted): (Vec<RunConfig>, Vec<RunConfig>) = group.into_iter().partition(has_state);
-            if let Some(run) = unstarted.iter().find(|c| !before_first_update(c)) {
-                bail!("{} has checkpoints but no {STATE_FILE} to resume from; move it away to train it again", run.dir.display());
-            }
             if !started.is_empty() {
                 resume_group(&gpu, started, &options.out_dir)?;
             }
