@@ -146,7 +146,9 @@ pub struct Args {
     /// One run per seed, e.g. 0,1,2,3.
     #[arg(long, value_delimiter = ',')]
     pub seeds: Option<Vec<u64>>,
-    /// One run per value, e.g. weight_decay=0.1,0.3,1 (repeat for a grid).
+    /// One run per value of any config.json key, e.g. weight_decay=0.1,0.3,1 or
+    /// bottleneck_rank=none,4,8 (repeat for a grid). Runs whose shapes match train in the
+    /// same dispatches; the other groups train one after another.
     #[arg(long)]
     pub sweep: Vec<SweepAxis>,
 }
@@ -292,7 +294,7 @@ mod tests {
 
     #[test]
     fn unparsable_values_are_rejected_by_the_parser() {
-        let bad = [["--task", "pow"], ["--optimizer", "lion"], ["--loss", "mse"], ["--batch-size", "many"], ["--grokfast-ema", "0.9"], ["--sweep", "p=3"]];
+        let bad = [["--task", "pow"], ["--optimizer", "lion"], ["--loss", "mse"], ["--batch-size", "many"], ["--grokfast-ema", "0.9"], ["--sweep", "p=x"]];
         for flags in bad {
             let e = parse(&flags).err().unwrap_or_else(|| panic!("{flags:?} must not parse")).to_string();
             assert!(e.lines().next().unwrap().contains("invalid value"), "{e}");

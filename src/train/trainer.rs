@@ -7,6 +7,7 @@ use super::eval::{Evaluator, SetMetrics};
 use super::minibatch::MinibatchFeed;
 use super::norms::{RunNorms, WeightNorms};
 use super::quicklook::{Look, QuickLook};
+use crate::config::vary::{forbidden_changes, Change};
 use crate::config::RunConfig;
 use crate::data::BatchSchedule;
 use crate::gpu::{Buffer, Gpu, Program};
@@ -56,18 +57,10 @@ pub struct Trainer<'g> {
 
 /// Settings every run of one batch must share (they shape the dispatches).
 fn check_compatible(runs: &[RunConfig]) -> Result<()> {
-    let first = &runs[0];
     for r in &runs[1..] {
-        let same = r.model_spec() == first.model_spec()
-            && r.task == first.task
-            && r.p == first.p
-            && r.train_frac == first.train_frac
-            && r.batch_len() == first.batch_len()
-            && r.optimizer == first.optimizer
-            && r.loss == first.loss
-            && r.filter_config() == first.filter_config();
-        if !same {
-            bail!("runs trained together must share the model, task, p, train_frac, batch size, optimizer, loss and gradient filters");
+        let differ = forbidden_changes(&runs[0], r, Change::TrainTogether);
+        if !differ.is_empty() {
+            bail!("runs trained together must differ in per-run values only; {} and {} differ in {}", runs[0].dir.display(), r.dir.display(), differ.join(", "));
         }
     }
     Ok(())
@@ -89,9 +82,9 @@ fn param_count(spec: &ModelSpec) -> u64 {
     }
 }
 
-/// Refuses a model whose buffers exceed what the adapter can bind, with the sizes; checked
-/// from the settings alone, before anything is allocated.
-fn check_fits(gpu: &Gpu, cfg: &RunConfig, runs: usize) -> Result<()> {
+/// Refuses `runs` runs like `cfg` trained together when their buffers exceed what the adapter
+/// can bind, with the sizes; checked from the settings alone, before anything is allocated.
+pub fn check_fits(gpu: &Gpu, cfg: &RunConfig, runs: usize) -> Result<()> {
     let (spec, rows) = (&cfg.model_spec(), cfg.batch_len());
     let (examples, train_rows) = (cfg.examples(), cfg.train_len());
     let widest = match spec {
