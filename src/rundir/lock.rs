@@ -44,8 +44,9 @@ impl RunLock {
 
     /// Takes the lock of `dir`, waiting while another process holds it: for a short write
     /// that several commands may need in turn (a multi-run's sweep.json, which every shard of
-    /// a sweep writes alike).
+    /// a sweep writes alike). Creates `dir` if needed: the first writer of a multi-run does.
     pub fn wait(dir: &Path) -> Result<RunLock> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::msg(format!("cannot create {}: {e}", dir.display())))?;
         let (file, path) = open(dir)?;
         file.lock().map_err(|e| Error::msg(format!("cannot lock {}: {e}", path.display())))?;
         RunLock::held(dir, file, &path)

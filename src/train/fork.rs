@@ -14,8 +14,8 @@
 
 use std::path::PathBuf;
 
-use super::run::{lock_run_dirs, train_schedule, write_listing, Runs};
-use super::trainer::{check_fits, Trainer};
+use super::run::{lock_run_dirs, train_schedule, Runs};
+use super::trainer::Trainer;
 use crate::config::sweep::{expand, SweepAxis};
 use crate::config::vary::{forbidden_changes, Change};
 use crate::config::{CkptDtype, ForkOrigin, RunConfig};
@@ -25,7 +25,8 @@ use crate::nn::init::param_specs;
 use crate::rundir::metrics::{read_metrics, MetricsLog};
 use crate::rundir::state::{read_state, RunState};
 use crate::rundir::summary::read_events;
-use crate::rundir::{read_checkpoint, RunDir};
+use crate::rundir::sweep_file::create_multi_run;
+use crate::rundir::{read_checkpoint, RunDir, RunLock};
 use crate::{bail, Result};
 
 /// Where in the parent to fork.
@@ -158,11 +159,11 @@ pub fn fork(options: &ForkOptions) -> Result<Vec<RunConfig>> {
         f.adapter = gpu.adapter_name();
     }
     let state = state_at(&gpu, &parent, &parent_dir, step)?;
-    check_fits(&gpu, &forks[0], forks.len())?;
-    let _locks = lock_run_dirs(&forks)?;
     if !options.sets.is_empty() {
-        write_listing(&options.out_dir, &forks, options.force)?;
+        let _listing = RunLock::wait(&options.out_dir)?;
+        create_multi_run(&options.out_dir, &forks, options.force, None)?;
     }
+    let _locks = lock_run_dirs(&forks, false)?;
     let history: Vec<_> = read_metrics(&parent_dir.metrics_path())?.into_iter().filter(|r| r.step < step).collect();
     let mut runs = Runs { dirs: vec![], logs: vec![] };
     for f in &forks {

@@ -84,7 +84,7 @@ fn param_count(spec: &ModelSpec) -> u64 {
 
 /// Refuses `runs` runs like `cfg` trained together when their buffers exceed what the adapter
 /// can bind, with the sizes; checked from the settings alone, before anything is allocated.
-pub fn check_fits(gpu: &Gpu, cfg: &RunConfig, runs: usize) -> Result<()> {
+fn check_fits(gpu: &Gpu, cfg: &RunConfig, runs: usize) -> Result<()> {
     let (spec, rows) = (&cfg.model_spec(), cfg.batch_len());
     let (examples, train_rows) = (cfg.examples(), cfg.train_len());
     let widest = match spec {
