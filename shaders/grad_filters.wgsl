@@ -1,4 +1,4 @@
-// Gradient filters between backward and the optimizer update (RUNS.md "Options"), in place
+// Gradient filters between backward and the optimizer update (docs/runs.md "Options"), in place
 // on the flat gradient buffer. The layout table is the optimizer's: (offset, numel) per
 // tensor, then the tensor index of every 256-element workgroup; padding is never touched.
 //

@@ -1,4 +1,4 @@
-// Optimizers over the flat parameter buffer (PyTorch semantics, see RUNS.md).
+// Optimizers over the flat parameter buffer (PyTorch semantics, see docs/runs.md).
 //
 // Layout: each tensor is an [R, numel] block starting at a multiple of 256 elements, so
 // every 256-wide workgroup lies inside one tensor (or its padding). `tensor_table` holds

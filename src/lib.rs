@@ -2,7 +2,7 @@
 //!
 //! Layers, bottom up: `gpu` (device, buffers, kernels, programs), `tensor` (ops with
 //! their gradients and the tape that traces them into a replayable program), `fft`,
-//! `config`, `rundir`, `nn`, `data`, `train`, `analysis`, `analyze`, `plot`.
+//! `config`, `rundir`, `nn`, `data`, `train`, `analysis`, `analyze`, `plot`, `report`.
 
 pub mod analysis;
 pub mod analyze;
@@ -17,6 +17,7 @@ pub mod gpu;
 pub mod io;
 pub mod nn;
 pub mod plot;
+pub mod report;
 pub mod rng;
 pub mod rundir;
 pub mod tensor;

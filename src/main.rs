@@ -26,6 +26,9 @@ enum Command {
     /// Draw the figures of a run directory (or of every run of a multi-run, plus overlays)
     /// into DIR/plots/.
     Plot(cli::plot::Args),
+    /// Write a run's paper kit: its figures, report.md (Tables 1–3 and A1, the events
+    /// timeline, the figures) and the tables as LaTeX (report.tex, tables/*.tex).
+    Report(cli::report::Args),
     /// Analyze a run's checkpoints: analysis.jsonl, summary.json and summary.md in the run
     /// directory (incremental: a re-run analyzes only what is new).
     Analyze(cli::analyze::AnalyzeArgs),
@@ -71,6 +74,7 @@ fn main() {
         Command::Train(args) => cli::train::run(&args),
         Command::Fork(args) => cli::fork::run(&args),
         Command::Plot(args) => cli::plot::run(&args),
+        Command::Report(args) => cli::report::run(&args),
         Command::Analyze(args) => cli::analyze::run(&args),
         Command::Experiment { experiment } => cli::experiment::run(experiment),
         Command::Summarize(args) => cli::summarize::run(&args),

@@ -69,7 +69,7 @@ fn analyze_is_deterministic_and_skips_a_corrupt_checkpoint() {
     let steps: Vec<u64> = records(&run).iter().map(|r| r["step"].as_u64().unwrap()).collect();
     assert_eq!(steps, [0, 20, 40, 60]);
     let last = &records(&run)[3];
-    for field in ["we_power", "n_eff", "align_2d_z", "phase_r2", "neuron_freq", "circuit_ratio_infinite", "excluded_loss", "attr_keep", "fsd", "pca_pr", "w1_delta_norm", "softmax_collapse", "key_freqs_final"] {
+    for field in ["we_power", "n_eff", "align_2d_z", "phase_r2", "neuron_freq", "circuit_ratio_infinite", "excluded_loss", "attr_keep", "fsd", "geom.readout.pca_pr", "geom.readout.centroid_plane_beta1", "twonn_null_we", "w1_delta_rate", "grad_cosine_unit", "stage", "softmax_collapse", "key_freqs_final"] {
         assert!(last.get(field).is_some(), "{field} missing from {last}");
     }
     assert_eq!(last["we_power"].as_array().unwrap().len(), 12, "K + 1 = 12 at p = 23");

@@ -35,7 +35,7 @@ fn wd_fork_lists_forks_that_never_grokked_and_summarize_prints_the_sign_test() {
     let e = dir.join("wd");
     let stdout = ok(grokgpu(&["experiment", "wd-fork", "--run-dir", p, "--step", "6", "--lambdas", "0.5,2", "--max-steps", "6", "--out-dir", e.to_str().unwrap()]));
     assert!(stdout.contains("| λ | 1/λ | grok step | Δt | Δt·λ |"), "{stdout}");
-    assert!(stdout.contains("| 0.5 | 2.000 | never (trained to 12) | — | — |"), "{stdout}");
+    assert!(stdout.contains("| 0.5 | 2.00 | never (trained to 12) | — | — |"), "{stdout}");
     let experiment = json(e.join("experiment.json"));
     assert_eq!((experiment["fork_step"].as_u64(), experiment["last_step"].as_u64()), (Some(6), Some(12)));
     assert_eq!(experiment["runs"].as_array().unwrap().len(), 2);

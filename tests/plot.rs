@@ -8,7 +8,7 @@ mod plot_fixture;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const FIGURES: [&str; 14] = [
+const FIGURES: [&str; 17] = [
     "training_curves.png",
     "accuracy.png",
     "loss.png",
@@ -23,6 +23,9 @@ const FIGURES: [&str; 14] = [
     "intrinsic_dimension.png",
     "attention_entropy.png",
     "power_spectrum_evolution.png",
+    "dynamics.png",
+    "a3_band_evolution.png",
+    "a4_dominant_frequency.png",
 ];
 
 /// A fresh directory under Cargo's scratch folder for integration tests.
@@ -64,7 +67,9 @@ fn every_figure_of_a_full_run() {
         let (w, h) = png_size(&path);
         assert!(w >= 1200 && h >= 800, "{file} is {w}×{h}");
     }
-    assert!(text.ends_with("14 figures written, 0 skipped\n"), "{text}");
+    // A1, A2 and A7 read W_E from checkpoints, which the fixture has none of.
+    assert!(text.contains("a7_power_spectrum_2d.png: no checkpoints in"), "{text}");
+    assert!(text.ends_with("17 figures written, 3 skipped\n"), "{text}");
 }
 
 #[test]
@@ -81,7 +86,7 @@ fn figures_without_data_are_skipped_with_the_reason() {
     assert!(text.contains(&format!("skipped {}: no analysis.jsonl in {} (run `grokgpu analyze --run-dir {}` first)\n", gini.display(), dir.display(), dir.display())), "{text}");
     assert!(text.contains("phase_intervention.png: no interventions/ in"), "{text}");
     assert!(!gini.exists());
-    assert!(text.ends_with("3 figures written, 11 skipped\n"), "{text}");
+    assert!(text.ends_with("3 figures written, 17 skipped\n"), "{text}");
 }
 
 #[test]
@@ -105,7 +110,7 @@ fn a_field_that_is_all_null_skips_its_figure() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("fsd.png: analysis.jsonl holds no values of fsd, fsd_p\n"), "{text}");
     assert!(text.contains("phase_intervention.png: no interventions/"), "{text}");
-    assert!(text.ends_with("12 figures written, 2 skipped\n"), "{text}");
+    assert!(text.ends_with("15 figures written, 5 skipped\n"), "{text}");
 }
 
 #[test]
@@ -133,4 +138,21 @@ fn a_bad_run_dir_is_a_one_line_error() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.starts_with("error: ") && err.contains(want), "{err}");
     }
+}
+
+#[test]
+fn report_writes_the_tables_as_markdown_and_latex() {
+    let dir = scratch("report-full");
+    plot_fixture::run_dir(&dir, &["metrics", "analysis", "interventions"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(["report", "--run-dir"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for needle in ["**Table 1: alignment", "| `align_2d_z` |", "**Table 2: phase interventions", "literal @ step", "**Table 3: frequency-band", "| `band_low` |", "**Table A1:", "| precursor: n_eff_half_fall |", "![dynamics.png](plots/dynamics.png)"] {
+        assert!(md.contains(needle), "{needle} missing from report.md:\n{md}");
+    }
+    for table in ["events", "table1", "table2", "table3", "tableA1"] {
+        let tex = std::fs::read_to_string(dir.join("tables").join(format!("{table}.tex"))).unwrap();
+        assert!(tex.starts_with("\\begin{table}") && tex.contains("\\label{tab:"), "{table}: {tex}");
+    }
+    assert!(std::fs::read_to_string(dir.join("report.tex")).unwrap().contains("align\\_1d\\_key"));
 }

@@ -175,9 +175,20 @@ fn readers_name_the_missing_runs_and_process_the_rest() {
     let dir = scratch("missing");
     ok(sweep(&dir, &["--shard", "0/2"]));
     let d = dir.to_str().unwrap();
+    let sweep_file: Value = serde_json::from_slice(&std::fs::read(dir.join("sweep.json")).unwrap()).unwrap();
+    let missing: Vec<String> = sweep_file["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["dir"].as_str().unwrap().to_string())
+        .filter(|name| !dir.join(name).exists())
+        .collect();
+    assert_eq!(missing.len(), 4, "the second share's runs are missing");
     for args in [vec!["analyze", "--run-dir", d, "--only", "sparsity"], vec!["plot", "--run-dir", d], vec!["summarize", d]] {
         let text = ok(grokgpu(&args));
-        assert!(text.contains("missing") || text.contains("not trained"), "{} does not name the missing runs: {text}", args[0]);
+        for name in &missing {
+            assert!(text.contains(name.as_str()), "{} does not name the missing run {name}: {text}", args[0]);
+        }
     }
     let analyzed = std::fs::read_dir(&dir).unwrap().flatten().filter(|r| r.path().join("analysis.jsonl").exists()).count();
     assert_eq!(analyzed, 4, "the trained half of the sweep is analyzed");

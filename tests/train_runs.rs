@@ -139,7 +139,7 @@ fn killed_run_resumes_to_the_uninterrupted_result() {
     }
 }
 
-/// The eval line's spectral quick-look sees a planted pure frequency (ANALYSES.md §1–2:
+/// The eval line's spectral quick-look sees a planted pure frequency (docs/analyses.md §1–2:
 /// a pure cosine has n_eff 1 and Gini (K−1)/K), for both token orders.
 #[test]
 fn quick_look_finds_a_planted_frequency() {
@@ -162,7 +162,7 @@ fn quick_look_finds_a_planted_frequency() {
         }
         gpu.write(&trainer.layout.slice(&trainer.params, "embed.weight"), &embed);
         let look = &trainer.evaluate()[0].look;
-        // K = ⌊n/2⌋ folded bins (even n counts the Nyquist bin once, ANALYSES.md).
+        // K = ⌊n/2⌋ folded bins (even n counts the Nyquist bin once, docs/analyses.md).
         let k = n / 2;
         assert_eq!(look.dominant_freq, 5, "{task}");
         // f32 weights and an f32 FFT: leakage energy ~1e-12 relative.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Training steps per second of grokgpu's presets in plain PyTorch, for a same-GPU comparison.
 
-The three configs match grokgpu's presets (shapes, optimizer, batch) as RUNS.md fixes them:
+The three configs match grokgpu's presets (shapes, optimizer, batch) as docs/runs.md fixes them:
 power2022 (2-layer pre-norm Transformer, d 128, 4 heads, d_mlp 512, x/y mod 97, batch 512,
 AdamW), nanda2023 (1 layer, no norm, x+y mod 113, full batch 3830, AdamW) and tian-mlp
 (MLP h 128, x+y mod 97, full batch, Adam with coupled L2). Each is timed in eager mode and,

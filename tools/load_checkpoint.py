@@ -5,7 +5,7 @@
 
 The safetensors format is parsed here in plain Python (8-byte little-endian header length,
 JSON header, raw little-endian data), so only numpy is needed; torch is optional. The
-parameter names and shapes are PyTorch's state_dict names and shapes (RUNS.md), so
+parameter names and shapes are PyTorch's state_dict names and shapes (docs/runs.md), so
 `model.load_state_dict(state_dict)` works on a matching PyTorch module.
 """
 

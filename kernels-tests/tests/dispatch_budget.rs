@@ -1,4 +1,4 @@
-//! The step program's dispatch count is a performance budget (ARCHITECTURE.md rule 3):
+//! The step program's dispatch count is a performance budget (docs/architecture.md, engine rule 3):
 //! a power2022 update (minibatch gather, forward, backward, optimizer) stays within 40.
 
 use grokgpu::bench::step::trainer;

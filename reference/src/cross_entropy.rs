@@ -1,4 +1,4 @@
-//! The two classification losses of RUNS.md (mean cross-entropy after softmax or stablemax),
+//! The two classification losses of docs/runs.md (mean cross-entropy after softmax or stablemax),
 //! their gradients, and the accuracy helpers. Both losses are means over rows, so each row's
 //! gradient carries a 1/rows factor.
 

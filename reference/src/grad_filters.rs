@@ -1,4 +1,4 @@
-//! The gradient filters that act between backward and the optimizer update (RUNS.md
+//! The gradient filters that act between backward and the optimizer update (docs/runs.md
 //! "Options"), for one tensor of one run: an L1 penalty, Grokfast EMA and MA (Lee et al.
 //! 2024) and ⊥Grad (Prieto et al. 2025).
 //!

@@ -1,4 +1,4 @@
-//! The MLP of RUNS.md (seed 003): logits = fc2(relu(fc1(concat(embed[x], embed[y])))).
+//! The MLP of docs/runs.md (seed 003): logits = fc2(relu(fc1(concat(embed[x], embed[y])))).
 
 use crate::cross_entropy::{loss_and_dlogits, Loss};
 use crate::elementwise::{relu, relu_backward};

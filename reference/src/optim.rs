@@ -1,4 +1,4 @@
-//! The optimizers of RUNS.md with PyTorch semantics, updating one tensor (or one flat buffer)
+//! The optimizers of docs/runs.md with PyTorch semantics, updating one tensor (or one flat buffer)
 //! in place, plus the learning-rate warmup and ⊥Grad. `t` is the update number, starting at 1.
 
 /// lr_t = lr · min(1, t / warmup); warmup 0 means a constant lr.

@@ -1,5 +1,5 @@
 //! Named parameter lists: the checkpoint names, shapes and values of a model, in the order of
-//! RUNS.md. That order is also the layout of the GPU's one flat parameter buffer, so
+//! docs/runs.md. That order is also the layout of the GPU's one flat parameter buffer, so
 //! [`flatten`] / [`unflatten`] convert between the two views.
 
 /// One tensor: (checkpoint name, shape, row-major values).

@@ -4,7 +4,7 @@
 use crate::optim::{adam_l2_step, adamw_step, lr_at, ortho_grad, sgd_step};
 use crate::params::Param;
 
-/// The update rule (RUNS.md `optimizer`).
+/// The update rule (docs/runs.md `optimizer`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Optimizer {
     AdamW,
@@ -30,7 +30,7 @@ pub struct OptimizerConfig {
 }
 
 impl OptimizerConfig {
-    /// RUNS.md's defaults for the rest: betas (0.9, 0.999), eps 1e-8, no warmup, no momentum,
+    /// docs/runs.md's defaults for the rest: betas (0.9, 0.999), eps 1e-8, no warmup, no momentum,
     /// no ⊥Grad.
     pub fn new(kind: Optimizer, lr: f64, weight_decay: f64) -> Self {
         OptimizerConfig {

@@ -1,4 +1,4 @@
-//! The decoder-only Transformer of RUNS.md: forward, loss and every parameter's gradient.
+//! The decoder-only Transformer of docs/runs.md: forward, loss and every parameter's gradient.
 //!
 //! h = embed[tokens] + pos_embed, optionally h = up(down(h)) (rank-r bottleneck); per block
 //! h += out(attn(ln1(h))) and h += fc2(act(fc1(ln2(h)))); logits = unembed(ln_f(h[:, T−1])).
@@ -82,7 +82,7 @@ impl TransformerConfig {
     }
 }
 
-/// Names and shapes of every parameter, in checkpoint order (RUNS.md), omitting absent ones.
+/// Names and shapes of every parameter, in checkpoint order (docs/runs.md), omitting absent ones.
 pub fn transformer_param_shapes(cfg: &TransformerConfig) -> Vec<(String, Vec<usize>)> {
     let (d, m) = (cfg.d_model, cfg.d_mlp);
     let mut s: Vec<(String, Vec<usize>)> = vec![];

@@ -1,4 +1,4 @@
-//! Frequency alignment, 1D and 2D (ANALYSES.md § 3, seed 000 finding 2).
+//! Frequency alignment, 1D and 2D (docs/analyses.md § 3, seed 000 finding 2).
 //!
 //! The 1D measures read the normalized token spectrum q. The 2D measure transforms W_E over
 //! (token, hidden); hidden units have no order, so its value depends on the arbitrary column
@@ -78,9 +78,53 @@ pub fn align_2d_z(dft: &dyn Dft, w: &Matrix, key_count: usize, permutations: usi
     Align2d { align_2d: shares[0], align_2d_z: (shares[0] - null_mean) / null_std, null_mean, null_std }
 }
 
+/// |F2[k, m]|² of W's 2D DFT over (token, hidden), k = 0..=n/2 (rows) and m = 0..=d/2
+/// (columns): W is real, so the other half mirrors these. A direct O(n·d·(n + d)) transform in
+/// f64, for one matrix at a time (seed 000's Figure A7).
+pub fn power_2d(w: &Matrix) -> Matrix {
+    let (n, d) = (w.rows, w.cols);
+    let (rows, cols) = (n / 2 + 1, d / 2 + 1);
+    // Along the hidden axis first: G[t][m] = Σ_j W[t, j]·e^{−2πi·mj/d}.
+    let g: Vec<Vec<(f64, f64)>> = (0..n)
+        .map(|t| {
+            (0..cols)
+                .map(|m| {
+                    w.row(t).iter().enumerate().fold((0.0, 0.0), |(re, im), (j, &v)| {
+                        let a = -2.0 * std::f64::consts::PI * ((m * j) % d) as f64 / d as f64;
+                        (re + v * a.cos(), im + v * a.sin())
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    Matrix::from_fn(rows, cols, |k, m| {
+        let (re, im) = (0..n).fold((0.0, 0.0), |(re, im), t| {
+            let a = -2.0 * std::f64::consts::PI * ((k * t) % n) as f64 / n as f64;
+            let (gr, gi) = g[t][m];
+            (re + gr * a.cos() - gi * a.sin(), im + gr * a.sin() + gi * a.cos())
+        });
+        re * re + im * im
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn power_2d_of_a_plane_wave_is_one_bin() {
+        // W[t, j] = cos(2π(3t/11 + 2j/8)): all energy at (k, m) = (3, 2) among the kept bins,
+        // |F2|² = (11·8/2)² (the mirrored half holds the other conjugate).
+        let w = Matrix::from_fn(11, 8, |t, j| (2.0 * std::f64::consts::PI * (3.0 * t as f64 / 11.0 + 2.0 * j as f64 / 8.0)).cos());
+        let p = power_2d(&w);
+        assert_eq!((p.rows, p.cols), (6, 5));
+        for k in 0..6 {
+            for m in 0..5 {
+                let want = if (k, m) == (3, 2) { 44.0 * 44.0 } else { 0.0 };
+                assert!((p.at(k, m) - want).abs() < 1e-9, "({k}, {m}): {}", p.at(k, m));
+            }
+        }
+    }
     use crate::analysis::dft::CpuDft;
     use crate::analysis::spectrum::{key_freqs, TokenSpectrum};
     use std::f64::consts::PI;

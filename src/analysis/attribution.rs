@@ -1,4 +1,4 @@
-//! Spectral attribution (ANALYSES.md § 7, seed 000 finding 6): which frequencies of the
+//! Spectral attribution (docs/analyses.md § 7, seed 000 finding 6): which frequencies of the
 //! embedding the model's answers depend on.
 //!
 //! W_E^(k) is the projection of W_E's columns (in token order, length n) on {c_k, s_k}:

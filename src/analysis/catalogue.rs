@@ -12,14 +12,17 @@ const fn m(name: &'static str, family: &'static str, meaning: &'static str) -> M
     MetricInfo { name, family, meaning }
 }
 
-/// Every scalar field the analyses and the training log write.
+/// Fields that time the machine, not the model: a summary leaves them out, since they differ
+/// between two runs with identical numbers.
+pub const WALL_CLOCK: &[&str] = &["elapsed_s"];
+
+/// Every scalar field the analyses and the training log write (the wall-clock ones aside).
 pub const METRICS: &[MetricInfo] = &[
     m("train_loss", "Training", "cross-entropy over the whole train set"),
     m("train_acc", "Training", "accuracy over the whole train set"),
     m("val_loss", "Training", "cross-entropy over the validation set"),
     m("val_acc", "Training", "accuracy over the validation set"),
     m("lr", "Training", "learning rate at this step"),
-    m("elapsed_s", "Training", "wall-clock seconds since the start"),
     m("dc_frac", "Spectrum", "share of W_E's energy in its token mean (k = 0)"),
     m("dominant_freq", "Spectrum", "frequency k ≥ 1 with the most W_E energy"),
     m("neuron_clustered_frac", "Spectrum", "share of the first MLP block's neurons in a frequency cluster (Nanda's 0.85 rule)"),
@@ -46,13 +49,16 @@ pub const METRICS: &[MetricInfo] = &[
     m("fsd", "FSD", "frequency synchronization degree of the components, null-normalized"),
     m("fsd_p", "FSD", "permutation p-value of the synchronization"),
     m("pca_pr", "Geometry", "participation ratio of the covariance spectrum"),
-    m("twonn_id", "Geometry", "TwoNN intrinsic dimension"),
+    m("twonn_id", "Geometry", "TwoNN intrinsic dimension (null outside [1, ambient dimension])"),
+    m("geom", "Geometry", "ID and H1 of a hidden representation (geom.<rep>.<measure>) or of its class centroids"),
     m("betti1_persistence", "Geometry", "death/birth of the longest H1 bar of W_E's rows"),
     m("attn_entropy", "Geometry", "entropy of the last query's attention, nats"),
     m("weight_norm", "Dynamics", "L2 norm of the weights"),
-    m("w1_delta_norm", "Dynamics", "‖W1(s) − W1(previous checkpoint)‖"),
+    m("w1_norm", "Dynamics", "‖W1‖, seed 003's w_norm"),
+    m("w1_delta_rate", "Dynamics", "‖W1(s) − W1(previous)‖ per update, relative to ‖W1‖"),
     m("laziness", "Dynamics", "‖W1(s) − W1(0)‖/‖W1(0)‖"),
-    m("grad_cosine_unit", "Dynamics", "mean pairwise cosine between the neurons' W1 gradients"),
+    m("grad_cosine_unit", "Dynamics", "mean over neurons of cos(−∂L/∂w_j, w_j)"),
+    m("grad_cosine_pairwise", "Dynamics", "mean pairwise cosine between the neurons' W1 gradients"),
     m("grad_norm", "Dynamics", "L2 norm of the mean train-loss gradient"),
     m("feature_diversity", "Dynamics", "1 − mean pairwise |cos| between the rows of W1"),
     m("softmax_collapse", "Dynamics", "share of train pairs whose f32 softmax denominator is 1"),

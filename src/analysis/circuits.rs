@@ -1,4 +1,4 @@
-//! Circuit competition (ANALYSES.md § 5, seed 000 finding 5; *proposed*): how much of the
+//! Circuit competition (docs/analyses.md § 5, seed 000 finding 5; *proposed*): how much of the
 //! correct-class margin the key-frequency (algorithmic) part of the logits carries on the
 //! train set, against how much more the rest (memorizing) part carries on train than on
 //! validation pairs.

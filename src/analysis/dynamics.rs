@@ -1,8 +1,10 @@
-//! Training dynamics (ANALYSES.md § 10; seed 003, seed 001): weight norms, how far and how
-//! fast the first MLP layer W1 moves, gradient and feature agreement between its neurons,
-//! softmax collapse, and seed 003's three-stage labels.
+//! Training dynamics (docs/analyses.md § 10; seed 003, seed 001): weight norms, how far and how
+//! fast the first MLP layer W1 moves, where the loss gradient pushes each of its neurons,
+//! feature agreement between neurons, softmax collapse, and seed 003's three-stage labels.
 //!
-//! W1 is the first MLP layer (`fc1.weight` [h, in], one row per hidden neuron).
+//! W1 is the first MLP layer (`fc1.weight` [h, in], one row per hidden neuron). Seed 003's
+//! "w_norm" is ‖W1‖: 6.5 at initialization on its model (PyTorch's default init of a 128×256
+//! layer gives √(128·256/(3·16²)) = 6.53), rising while features grow, then settling.
 
 use super::matrix::Matrix;
 use serde_json::{json, Map, Value};
@@ -34,15 +36,21 @@ impl WeightNorms {
     }
 }
 
-/// `w1_delta_norm` = ‖W1(s) − W1(s_prev)‖.
-pub fn w1_delta_norm(w1: &[f64], w1_prev: &[f64]) -> f64 {
-    assert_eq!(w1.len(), w1_prev.len(), "w1_delta_norm: shapes differ");
-    w1.iter().zip(w1_prev).map(|(a, b)| (a - b) * (a - b)).sum::<f64>().sqrt()
+fn distance(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len(), "shapes differ");
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+}
+
+/// `w1_delta_rate` = ‖W1(s) − W1(s_prev)‖ / ((s − s_prev)·‖W1(s_prev)‖): W1's relative motion
+/// per update, averaged over the interval, so it does not depend on how often checkpoints are
+/// written (a per-checkpoint difference grows with the interval).
+pub fn w1_delta_rate(w1: &[f64], w1_prev: &[f64], updates: u64) -> f64 {
+    distance(w1, w1_prev) / (updates as f64 * norm(w1_prev))
 }
 
 /// `laziness` = ‖W1(s) − W1(0)‖/‖W1(0)‖: how far the hidden layer has left its initialization.
 pub fn laziness(w1: &[f64], w1_init: &[f64]) -> f64 {
-    w1_delta_norm(w1, w1_init) / norm(w1_init)
+    distance(w1, w1_init) / norm(w1_init)
 }
 
 /// Mean of f(cos) over all pairs of rows, skipping all-zero rows; NaN with fewer than two.
@@ -60,9 +68,27 @@ fn mean_pairwise_cosine(rows: &Matrix, f: impl Fn(f64) -> f64) -> f64 {
     sum / pairs as f64
 }
 
-/// `grad_cosine_unit` = mean pairwise cosine between the rows of ∂L/∂W1 (full train batch):
-/// high when every neuron climbs the same way (seed 003's stage II).
-pub fn grad_cosine_unit(grad_w1: &Matrix) -> f64 {
+/// `grad_cosine_unit` = mean over neurons j of cos(−∂L/∂w_j, w_j), w_j the j-th row of W1
+/// (neurons without weight or gradient skipped): whether the loss pushes each neuron further
+/// along the feature it already has. Seed 003's stage II has each neuron climb its own energy
+/// E(w_j) independently, its weight growing along its gradient (> 0.6, and ‖W1‖ rising); at
+/// initialization the gradient carries no label structure and the cosine sits near or below 0.
+pub fn grad_cosine_unit(grad_w1: &Matrix, w1: &Matrix) -> f64 {
+    assert_eq!((grad_w1.rows, grad_w1.cols), (w1.rows, w1.cols), "grad_cosine_unit: shapes differ");
+    let cosines: Vec<f64> = (0..w1.rows)
+        .filter_map(|j| {
+            let (g, w) = (grad_w1.row(j), w1.row(j));
+            let denominator = norm(g) * norm(w);
+            (denominator > 0.0).then(|| -g.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / denominator)
+        })
+        .collect();
+    cosines.iter().sum::<f64>() / cosines.len() as f64
+}
+
+/// `grad_cosine_pairwise` = mean pairwise cosine between the rows of ∂L/∂W1: agreement of
+/// different neurons' gradients. Near 0 throughout on tian-mlp (|·| < 0.01); it turns from
+/// negative to positive at grokking there.
+pub fn grad_cosine_pairwise(grad_w1: &Matrix) -> f64 {
     mean_pairwise_cosine(grad_w1, |c| c)
 }
 
@@ -87,22 +113,27 @@ pub fn softmax_collapse(logits: &[f32], classes: usize) -> f64 {
     collapsed as f64 / rows as f64
 }
 
-/// Seed 003's thresholds.
-pub const LAZY_W1_DELTA: f64 = 1e-3;
-pub const SATURATED_ACC: f64 = 0.95;
+/// Stage I: W1 moves less than this share of its norm per update.
+pub const LAZY_RATE: f64 = 1e-3;
+/// Train accuracy at which the training set counts as fitted (seed 003's "accuracy ≥ 95%").
+pub const FITTED_ACC: f64 = 0.95;
+/// Stage II: neurons grow along their own features (seed 003's grad_cosine_sim > 0.6).
 pub const ALIGNED_GRAD_COSINE: f64 = 0.6;
-pub const ACTIVE_GRAD_NORM: f64 = 0.1;
+/// Generalization is complete (stage III over) at this validation accuracy.
+pub const GENERALIZED_ACC: f64 = 0.99;
 
 /// Tian's three stages as seed 003 reads them off the metrics (*heuristic*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
-    /// I, lazy learning: the hidden layer is frozen, the top layer memorizes.
+    /// I, lazy learning: the hidden layer is frozen, the top layer fits the train set.
     Lazy,
-    /// II, independent feature learning: neurons climb the same energy independently.
+    /// II, independent feature learning: each neuron grows along its own feature.
     Independent,
-    /// III, interactive feature learning: generalized, yet the gradient still works.
+    /// III, interactive feature learning: the train set is fitted, generalization is not done.
     Interactive,
-    /// No rule applies.
+    /// After stage III: train set fitted and generalization complete.
+    Converged,
+    /// No rule applies (between stages).
     Unlabelled,
 }
 
@@ -112,6 +143,7 @@ impl Stage {
             Stage::Lazy => "I",
             Stage::Independent => "II",
             Stage::Interactive => "III",
+            Stage::Converged => "converged",
             Stage::Unlabelled => "-",
         }
     }
@@ -120,25 +152,32 @@ impl Stage {
 /// What the stage rules read at one checkpoint.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StageInputs {
-    pub w1_delta_norm: f64,
-    /// Validation accuracy: seed 003's worked example places the II → III transition where
-    /// train accuracy is already 1 and test accuracy starts rising.
+    /// `w1_delta_rate` since the previous checkpoint; 0 at the first checkpoint of a run
+    /// (step 0: the hidden layer has not moved yet); NaN when unknown.
+    pub w1_delta_rate: f64,
+    /// Seed 003's rules read "accuracy" as train accuracy: its worked example puts the
+    /// II → III transition where train accuracy reaches 1 and test accuracy is 0.49.
+    pub train_acc: f64,
     pub val_acc: f64,
     pub grad_cosine_unit: f64,
-    /// Global gradient norm.
-    pub grad_norm: f64,
 }
 
-/// Seed 003's rules, first match wins (*heuristic*; the seed states them as observations):
-/// I if w1_delta_norm < 1e-3; II if val_acc < 0.95 and grad_cosine_unit > 0.6; III if
-/// val_acc ≥ 0.95 and grad_norm > 0.1; otherwise unlabelled.
+/// Seed 003's rules with its thresholds, first match wins (*heuristic*):
+/// I if train_acc < 0.95 and w1_delta_rate < 1e-3 per update; II if train_acc < 0.95 and
+/// grad_cosine_unit > 0.6; III if train_acc ≥ 0.95 and val_acc < 0.99; converged if
+/// train_acc ≥ 0.95 and val_acc ≥ 0.99; otherwise unlabelled. The seed ends stage III with
+/// grad_norm > 0.1, a scale that depends on the model and the loss (tian-mlp's gradient norm is
+/// 0.005 while it groks), so the end of stage III is read from validation accuracy.
 pub fn stage_label(m: &StageInputs) -> Stage {
-    if m.w1_delta_norm < LAZY_W1_DELTA {
+    let fitted = m.train_acc >= FITTED_ACC;
+    if !fitted && m.w1_delta_rate < LAZY_RATE {
         Stage::Lazy
-    } else if m.val_acc < SATURATED_ACC && m.grad_cosine_unit > ALIGNED_GRAD_COSINE {
+    } else if !fitted && m.grad_cosine_unit > ALIGNED_GRAD_COSINE {
         Stage::Independent
-    } else if m.val_acc >= SATURATED_ACC && m.grad_norm > ACTIVE_GRAD_NORM {
+    } else if fitted && m.val_acc < GENERALIZED_ACC {
         Stage::Interactive
+    } else if fitted {
+        Stage::Converged
     } else {
         Stage::Unlabelled
     }
@@ -158,20 +197,21 @@ mod tests {
         let mut record = Map::new();
         norms.insert_into(&mut record);
         assert_eq!(record["weight_norm.fc1.weight"], 3.0);
-        assert_eq!(w1_delta_norm(&[1.0, 1.0], &[4.0, 5.0]), 5.0);
+        // ‖(3, 4)‖ = 5 over 10 updates, relative to ‖(4, 5)‖.
+        assert!((w1_delta_rate(&[1.0, 1.0], &[4.0, 5.0], 10) - 0.5 / 41f64.sqrt()).abs() < 1e-15);
         assert_eq!(laziness(&[1.0, 1.0], &[4.0, 5.0]), 5.0 / 41f64.sqrt());
         assert_eq!(laziness(&[4.0, 5.0], &[4.0, 5.0]), 0.0);
     }
 
     #[test]
     fn gradient_agreement_and_feature_diversity() {
-        // Identical gradient rows: cosine 1. Rows ±v: pairs (+,+), (−,−) agree, the mixed
-        // ones oppose: 4 neurons (2+, 2−) give (2·1 − 4·1)/6 = −1/3; |cos| = 1 throughout.
+        // Identical gradient rows: pairwise cosine 1. Rows ±v: pairs (+,+), (−,−) agree, the
+        // mixed ones oppose: 4 neurons (2+, 2−) give (2·1 − 4·1)/6 = −1/3; |cos| = 1 throughout.
         let same = Matrix::from_fn(5, 3, |_, j| (j + 1) as f64);
-        assert!((grad_cosine_unit(&same) - 1.0).abs() < 1e-15);
+        assert!((grad_cosine_pairwise(&same) - 1.0).abs() < 1e-15);
         assert!(feature_diversity(&same).abs() < 1e-15);
         let signed = Matrix::from_fn(4, 3, |i, j| if i < 2 { 1.0 } else { -1.0 } * (j + 1) as f64);
-        assert!((grad_cosine_unit(&signed) + 1.0 / 3.0).abs() < 1e-15);
+        assert!((grad_cosine_pairwise(&signed) + 1.0 / 3.0).abs() < 1e-15);
         assert!(feature_diversity(&signed).abs() < 1e-15);
         // Orthogonal rows (and a dead one, skipped): full diversity.
         let orthogonal = Matrix::from_fn(4, 4, |i, j| if i == j && i < 3 { 2.0 } else { 0.0 });
@@ -180,7 +220,22 @@ mod tests {
         let mut rng = Rng::new(1);
         let random = Matrix::from_fn(64, 64, |_, _| rng.normal());
         assert!((feature_diversity(&random) - (1.0 - 0.0997)).abs() < 0.01, "{}", feature_diversity(&random));
-        assert!(grad_cosine_unit(&random).abs() < 0.01);
+        assert!(grad_cosine_pairwise(&random).abs() < 0.01);
+    }
+
+    #[test]
+    fn unit_cosine_reads_each_neuron_against_its_own_weight() {
+        // Neuron 0's descent direction is its weight (cos 1), neuron 1's the opposite (−1),
+        // neuron 2's orthogonal (0), neuron 3 has no gradient (skipped): mean 0.
+        let w = Matrix::new(4, 2, vec![1.0, 0.0, 0.0, 2.0, 1.0, 1.0, 3.0, 0.0]);
+        let g = Matrix::new(4, 2, vec![-5.0, 0.0, 0.0, 1.0, 1.0, -1.0, 0.0, 0.0]);
+        assert!(grad_cosine_unit(&g, &w).abs() < 1e-15);
+        let growing = Matrix::new(2, 2, vec![-1.0, 0.0, 0.0, -3.0]);
+        assert!((grad_cosine_unit(&growing, &Matrix::new(2, 2, vec![2.0, 0.0, 0.0, 1.0])) - 1.0).abs() < 1e-15);
+        // A gradient unrelated to random weights: near 0.
+        let mut rng = Rng::new(2);
+        let (a, b) = (Matrix::from_fn(128, 256, |_, _| rng.normal()), Matrix::from_fn(128, 256, |_, _| rng.normal()));
+        assert!(grad_cosine_unit(&a, &b).abs() < 0.02, "{}", grad_cosine_unit(&a, &b));
     }
 
     #[test]
@@ -200,12 +255,16 @@ mod tests {
 
     #[test]
     fn stage_rules() {
-        let base = StageInputs { w1_delta_norm: 0.5, val_acc: 0.3, grad_cosine_unit: 0.8, grad_norm: 1.0 };
-        assert_eq!(stage_label(&StageInputs { w1_delta_norm: 5e-4, ..base }), Stage::Lazy);
+        let base = StageInputs { w1_delta_rate: 5e-3, train_acc: 0.3, val_acc: 0.0, grad_cosine_unit: 0.8 };
+        assert_eq!(stage_label(&StageInputs { w1_delta_rate: 0.0, ..base }), Stage::Lazy);
+        assert_eq!(stage_label(&StageInputs { w1_delta_rate: 5e-4, ..base }), Stage::Lazy);
         assert_eq!(stage_label(&base), Stage::Independent);
-        assert_eq!(stage_label(&StageInputs { val_acc: 0.97, ..base }), Stage::Interactive);
-        assert_eq!(stage_label(&StageInputs { grad_cosine_unit: 0.2, ..base }), Stage::Unlabelled);
-        assert_eq!(stage_label(&StageInputs { val_acc: 0.97, grad_norm: 0.05, ..base }), Stage::Unlabelled);
+        assert_eq!(stage_label(&StageInputs { grad_cosine_unit: 0.4, ..base }), Stage::Unlabelled);
+        assert_eq!(stage_label(&StageInputs { w1_delta_rate: f64::NAN, grad_cosine_unit: 0.4, ..base }), Stage::Unlabelled);
+        let fitted = StageInputs { train_acc: 1.0, ..base };
+        assert_eq!(stage_label(&fitted), Stage::Interactive);
+        assert_eq!(stage_label(&StageInputs { w1_delta_rate: 1e-4, grad_cosine_unit: -0.3, ..fitted }), Stage::Interactive);
+        assert_eq!(stage_label(&StageInputs { val_acc: 0.995, ..fitted }), Stage::Converged);
         assert_eq!(Stage::Interactive.label(), "III");
     }
 }

@@ -1,4 +1,4 @@
-//! Events on the checkpoint series (ANALYSES.md § Events): memorization, grokking, and the
+//! Events on the checkpoint series (docs/analyses.md § Events): memorization, grokking, and the
 //! precursors that may announce grokking, each with its lead = grok_step − step.
 //!
 //! Records are the per-checkpoint JSON objects (metrics.jsonl joined with analysis.jsonl by
@@ -42,13 +42,26 @@ pub fn grok_step(records: &[Record]) -> Option<u64> {
     first_at_least(&series(records, "val_acc"), GROKKED_ACC)
 }
 
-/// The step of the series' maximum (the first, on ties).
-pub fn peak_step(series: &[(u64, f64)]) -> Option<u64> {
-    series.iter().fold(None, |best: Option<(u64, f64)>, &(s, v)| match best {
-        Some((_, b)) if b >= v => best,
-        _ => Some((s, v)),
-    })
-    .map(|(s, _)| s)
+/// n_eff's fall below its initial value means the embedding concentrates on few frequencies;
+/// a fall smaller than this share of its top is noise, not a fall.
+pub const MIN_FALL: f64 = 0.1;
+
+/// n_eff half fall: with M the series' maximum before its (first) minimum m, the first step
+/// after M at which the value has covered half the drop, ≤ (M + m)/2. None when the drop is
+/// under 10% of M. n_eff starts near its maximum (a random embedding spreads its energy over
+/// every frequency) and only falls, so its peak sits at step 0 and says nothing; the middle of
+/// its fall is when the key frequencies take over the embedding.
+pub fn half_fall_step(series: &[(u64, f64)]) -> Option<u64> {
+    let bottom = series.iter().enumerate().fold(None, |best: Option<usize>, (i, &(_, v))| match best {
+        Some(b) if series[b].1 <= v => Some(b),
+        _ => Some(i),
+    })?;
+    let top = (0..=bottom).fold(0, |t, i| if series[i].1 > series[t].1 { i } else { t });
+    let (high, low) = (series[top].1, series[bottom].1);
+    if high - low < MIN_FALL * high.abs() {
+        return None;
+    }
+    series[top..=bottom].iter().find(|(_, v)| *v <= 0.5 * (low + high)).map(|&(s, _)| s)
 }
 
 /// Circuit crossover: the first checkpoint with circuit_ratio ≥ 1 whose next 3 checkpoints
@@ -59,7 +72,7 @@ pub fn crossover_step(ratio: &[(u64, f64)]) -> Option<u64> {
         .map(|i| ratio[i].0)
 }
 
-/// Excluded-loss rise (*proposed*: ANALYSES.md names the event, not its rule): with m the
+/// Excluded-loss rise (*proposed*: docs/analyses.md names the event, not its rule): with m the
 /// series' minimum and M its maximum after m, the first step after m at which the excluded
 /// loss has covered half the rise, ≥ (m + M)/2. The minimum is taken first because the
 /// excluded loss typically starts at its highest (≈ ln p at initialization), falls while the
@@ -96,22 +109,30 @@ pub struct Events {
 }
 
 impl Events {
-    /// Precursors: `n_eff_peak` (step of the n_eff maximum), `circuit_crossover`,
-    /// `fsd_ceiling` (first fsd ≥ 0.95·final), `excluded_loss_rise`.
+    /// Precursors: `n_eff_half_fall`, `circuit_crossover`, `fsd_ceiling` (after memorization,
+    /// first significant fsd ≥ 0.95·final), `excluded_loss_rise`.
     pub fn of(records: &[Record]) -> Events {
         let grok = grok_step(records);
-        let fsd = series(records, "fsd");
-        let (fsd_steps, fsd_values): (Vec<u64>, Vec<f64>) = fsd.into_iter().unzip();
+        let memorized = memorization_step(records);
+        let fsd: Vec<(u64, f64, f64)> = records
+            .iter()
+            .filter_map(|r| Some((r.get("step")?.as_u64()?, r.get("fsd")?.as_f64()?, r.get("fsd_p")?.as_f64()?)))
+            .filter(|(_, f, _)| f.is_finite())
+            .collect();
+        let fsd_steps: Vec<u64> = fsd.iter().map(|t| t.0).collect();
+        let fsd_values: Vec<f64> = fsd.iter().map(|t| t.1).collect();
+        let fsd_p: Vec<f64> = fsd.iter().map(|t| t.2).collect();
+        let fsd_ceiling = memorized.and_then(|m| super::fsd::fsd_ceiling_step(&fsd_steps, &fsd_values, &fsd_p, m));
         let precursors = [
-            ("n_eff_peak", peak_step(&series(records, "n_eff"))),
+            ("n_eff_half_fall", half_fall_step(&series(records, "n_eff"))),
             ("circuit_crossover", crossover_step(&series(records, "circuit_ratio"))),
-            ("fsd_ceiling", super::fsd::fsd_ceiling_step(&fsd_steps, &fsd_values)),
+            ("fsd_ceiling", fsd_ceiling),
             ("excluded_loss_rise", rise_step(&series(records, "excluded_loss"))),
         ]
         .into_iter()
         .map(|(name, step)| Precursor { name, step, lead: lead(grok, step) })
         .collect();
-        Events { memorization_step: memorization_step(records), grok_step: grok, precursors }
+        Events { memorization_step: memorized, grok_step: grok, precursors }
     }
 }
 
@@ -159,7 +180,17 @@ mod tests {
         // A real run starts at its highest (≈ ln p), falls while memorizing, then rises.
         assert_eq!(rise_step(&[(0, 6.0), (10, 1.0), (20, 4.0), (30, 5.0)]), Some(20));
         assert_eq!(rise_step(&[(0, 2.0), (10, 1.0)]), None, "never rises");
-        assert_eq!(peak_step(&s), Some(40));
+    }
+
+    #[test]
+    fn n_eff_half_fall_is_the_middle_of_its_drop() {
+        // From 40 down to 4: half way is 22; 25 is not there yet, 12 is.
+        let s = [(0, 40.0), (10, 38.0), (20, 25.0), (30, 12.0), (40, 4.0), (50, 5.0)];
+        assert_eq!(half_fall_step(&s), Some(30));
+        // A rise before the fall: measured from the top, 40 (half way 22).
+        assert_eq!(half_fall_step(&[(0, 30.0), (10, 40.0), (20, 23.0), (30, 4.0)]), Some(30));
+        assert_eq!(half_fall_step(&[(0, 40.0), (10, 38.0), (20, 37.0)]), None, "a 7.5% dip is no fall");
+        assert_eq!(half_fall_step(&[]), None);
     }
 
     #[test]
@@ -173,7 +204,8 @@ mod tests {
                 "val_acc": if i >= 8 { 0.95 } else { 0.1 },
                 "n_eff": ([30.0, 25.0, 20.0, 12.0, 20.0, 8.0, 5.0, 4.0, 4.0, 4.0][i as usize]),
                 "circuit_ratio": if i >= 5 { 1.5 } else { 0.5 },
-                "fsd": ([0.0, 0.1, 0.2, 0.4, 0.7, 0.97, 0.99, 1.0, 1.0, 1.0][i as usize]),
+                "fsd": ([0.99, 0.1, 0.2, 0.4, 0.7, 0.97, 0.99, 1.0, 1.0, 1.0][i as usize]),
+                "fsd_p": 0.001,
                 "excluded_loss": ([4.0, 2.0, 1.0, 1.2, 2.0, 3.0, 4.0, 4.5, 4.6, 4.6][i as usize]),
             }));
         }
@@ -183,7 +215,7 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("n_eff_peak", Some(0), Some(800)),
+                ("n_eff_half_fall", Some(300), Some(500)),
                 ("circuit_crossover", Some(500), Some(300)),
                 ("fsd_ceiling", Some(500), Some(300)),
                 ("excluded_loss_rise", Some(500), Some(300)),
@@ -193,7 +225,7 @@ mod tests {
 
     #[test]
     fn non_numbers_and_missing_fields_are_skipped() {
-        let r = records(&[json!({"step": 0, "fsd": null}), json!({"step": 5, "fsd": 0.3}), json!({"fsd": 0.9})]);
+        let r = records(&[json!({"step": 0, "fsd": null}), json!({"step": 5, "fsd": 0.3, "fsd_p": 0.001}), json!({"fsd": 0.9})]);
         assert_eq!(series(&r, "fsd"), vec![(5, 0.3)]);
         let e = Events::of(&r);
         assert_eq!(e.grok_step, None);

@@ -1,4 +1,4 @@
-//! Nanda et al.'s excluded and restricted losses (ANALYSES.md § 6), for `add` and `sub`.
+//! Nanda et al.'s excluded and restricted losses (docs/analyses.md § 6), for `add` and `sub`.
 //!
 //! With L_r = Σ_{k ∈ key} Π_k L (the logits inside the key-frequency directions):
 //! `excluded_loss` = cross-entropy over the train pairs of L − L_r (what the model would

@@ -1,4 +1,4 @@
-//! FSD, the frequency synchronization degree (ANALYSES.md § 8, seed 004; *proposed*: no
+//! FSD, the frequency synchronization degree (docs/analyses.md § 8, seed 004; *proposed*: no
 //! public code fixes it, this is the definition as written there).
 //!
 //! Components (W_E, W_U, each attention head's output, each MLP block) each have a frequency
@@ -83,13 +83,23 @@ pub fn fsd(profiles: &[Vec<f64>], draws: usize, seed: u64) -> Fsd {
     }
 }
 
-/// The FSD ceiling step: the first step whose fsd ≥ 0.95·(final fsd). None when the series is
-/// empty or its final value is NaN.
-pub fn fsd_ceiling_step(steps: &[u64], fsd: &[f64]) -> Option<u64> {
-    assert_eq!(steps.len(), fsd.len(), "fsd_ceiling_step: one fsd per step");
-    let last = *fsd.last()?;
+/// A checkpoint's FSD counts towards the ceiling only when its p-value against the label
+/// permutations is at most this.
+pub const FSD_SIGNIFICANT_P: f64 = 0.01;
+
+/// The FSD ceiling step: the first step ≥ `from` (the memorization step) whose fsd ≥
+/// 0.95·(final fsd) with fsd_p ≤ 0.01. None when the final fsd is NaN, not positive or not
+/// itself significant against the permutation null: then there is no synchronized ceiling to
+/// reach. Before memorization an MLP's components can share the initialization's spectrum
+/// by chance, so only the climb after it is read.
+pub fn fsd_ceiling_step(steps: &[u64], fsd: &[f64], fsd_p: &[f64], from: u64) -> Option<u64> {
+    assert!(steps.len() == fsd.len() && fsd.len() == fsd_p.len(), "fsd_ceiling_step: one fsd and fsd_p per step");
+    let (&last, &last_p) = (fsd.last()?, fsd_p.last()?);
+    if !(last > 0.0 && last_p <= FSD_SIGNIFICANT_P) {
+        return None;
+    }
     let threshold = FSD_CEILING_FRACTION * last;
-    steps.iter().zip(fsd).find(|(_, &f)| f >= threshold).map(|(&s, _)| s)
+    (0..steps.len()).find(|&i| steps[i] >= from && fsd[i] >= threshold && fsd_p[i] <= FSD_SIGNIFICANT_P).map(|i| steps[i])
 }
 
 #[cfg(test)]
@@ -170,9 +180,15 @@ mod tests {
     #[test]
     fn ceiling_step_is_the_first_within_five_percent_of_final() {
         let steps = [0, 100, 200, 300, 400, 500];
-        assert_eq!(fsd_ceiling_step(&steps, &[0.0, 0.2, 0.5, 0.96, 0.9, 1.0]), Some(300));
-        assert_eq!(fsd_ceiling_step(&steps, &[0.0, 0.2, 0.5, 0.949, 0.95, 1.0]), Some(400));
-        assert_eq!(fsd_ceiling_step(&[], &[]), None);
-        assert_eq!(fsd_ceiling_step(&[0, 1], &[0.5, f64::NAN]), None);
+        let p = [0.001; 6];
+        assert_eq!(fsd_ceiling_step(&steps, &[0.0, 0.2, 0.5, 0.96, 0.9, 1.0], &p, 0), Some(300));
+        assert_eq!(fsd_ceiling_step(&steps, &[0.0, 0.2, 0.5, 0.949, 0.95, 1.0], &p, 0), Some(400));
+        // Before memorization (step 200 here) the ceiling does not count.
+        assert_eq!(fsd_ceiling_step(&steps, &[0.97, 0.2, 0.5, 0.5, 0.96, 1.0], &p, 200), Some(400));
+        // Not significant against the permutations: not a ceiling.
+        assert_eq!(fsd_ceiling_step(&steps, &[0.0, 0.2, 0.5, 0.96, 0.97, 1.0], &[0.5, 0.5, 0.5, 0.5, 0.001, 0.001], 0), Some(400));
+        assert_eq!(fsd_ceiling_step(&steps, &[0.0, 0.2, 0.5, 0.96, 0.9, 0.96], &[0.001; 5].iter().copied().chain([0.2]).collect::<Vec<_>>(), 0), None);
+        assert_eq!(fsd_ceiling_step(&[], &[], &[], 0), None);
+        assert_eq!(fsd_ceiling_step(&[0, 1], &[0.5, f64::NAN], &[0.001, 0.001], 0), None);
     }
 }

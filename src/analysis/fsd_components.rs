@@ -1,4 +1,4 @@
-//! The components whose frequency profiles FSD compares (ANALYSES.md § 8, seed 004;
+//! The components whose frequency profiles FSD compares (docs/analyses.md § 8, seed 004;
 //! *proposed*): W_E and W_U by their folded token spectra, and each attention head's output
 //! and each MLP block's post-activation at the last position by their energy over the
 //! (x, y) grid (summed over the component's channels). All profiles are E_c(k), k = 1..K,

@@ -1,4 +1,4 @@
-//! Representation geometry (ANALYSES.md § 9, seed 001): PCA participation ratio, TwoNN
+//! Representation geometry (docs/analyses.md § 9, seed 001): PCA participation ratio, TwoNN
 //! intrinsic dimension, the H1 persistence of the embedding's point cloud, and attention
 //! entropy. Point clouds are the rows of a [`Matrix`]; pairwise work is O(n²·d).
 
@@ -50,9 +50,9 @@ pub const TWONN_DISCARD: f64 = 0.1;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TwoNn {
-    /// `twonn_id`.
+    /// The raw estimate ([`twonn_checked`] reports it as `twonn_id` where it stands).
     pub id: f64,
-    /// `twonn_degenerate`: more than half the ratios are 1 (to 1e-6), as on a lattice or a
+    /// More than half the ratios are 1 (to 1e-6), as on a lattice or a
     /// regular polygon, where the estimate means little.
     pub degenerate: bool,
 }
@@ -100,6 +100,41 @@ pub fn twonn_id(x: &Matrix) -> TwoNn {
         sxx += xv * xv;
     }
     TwoNn { id: sxy / sxx, degenerate }
+}
+
+/// Why a TwoNN estimate of `points` distinct points in R^`width` is reported as null, or None
+/// when it stands. The estimate is undefined below 3 distinct points or when most ratios are 1,
+/// and meaningless outside [1, ambient dimension], the ambient dimension being
+/// min(width, points − 1) (n points span at most n − 1 directions).
+pub fn twonn_null_reason(t: &TwoNn, points: usize, width: usize) -> Option<String> {
+    let ambient = width.min(points.saturating_sub(1));
+    if points < 3 {
+        Some(format!("{points} distinct points (TwoNN needs at least 3)"))
+    } else if t.degenerate {
+        Some("most neighbour ratios are 1 (a lattice or regular polygon)".to_string())
+    } else if !t.id.is_finite() {
+        Some("the neighbour ratios have no spread".to_string())
+    } else if t.id < 1.0 {
+        Some(format!("estimate {:.3} is below 1", t.id))
+    } else if t.id > ambient as f64 {
+        Some(format!("estimate {:.1} exceeds the ambient dimension {ambient}", t.id))
+    } else {
+        None
+    }
+}
+
+/// A TwoNN estimate that is null, with the reason, where it means nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedTwoNn {
+    pub id: Option<f64>,
+    pub null_reason: Option<String>,
+}
+
+/// `twonn_id` with [`twonn_null_reason`] applied.
+pub fn twonn_checked(x: &Matrix) -> CheckedTwoNn {
+    let t = twonn_id(x);
+    let reason = twonn_null_reason(&t, distinct_rows(x).rows, x.cols);
+    CheckedTwoNn { id: reason.is_none().then_some(t.id), null_reason: reason }
 }
 
 /// Bars shorter than this fraction of the threshold are ties split by rounding, not features.
@@ -227,6 +262,27 @@ pub fn betti1_persistence(x: &Matrix) -> Betti1 {
     Betti1 { bars, threshold, longest_ratio }
 }
 
+/// The persistence a bar needs for `beta1` to count it, as a fraction of the enclosing radius
+/// (the scale where every loop has died). A circle of radius r (enclosing radius ≈ 2r) has one
+/// bar from the widest gap between neighbours to ≈ √3·r, persistence ≈ 0.85 of it; the bars of
+/// sampling noise live between neighbouring gaps' scales (under 0.15 in a Gaussian blob).
+pub const BETTI_PERSISTENCE: f64 = 0.25;
+
+impl Betti1 {
+    /// β₁ at persistence scale [`BETTI_PERSISTENCE`] × the enclosing radius: the bars at least
+    /// that long.
+    pub fn beta1_at_scale(&self) -> usize {
+        let scale = BETTI_PERSISTENCE * self.threshold;
+        self.bars.iter().filter(|&&(birth, death)| death - birth >= scale).count()
+    }
+
+    /// (death − birth)/enclosing radius of the longest bar: 0 without bars, near 1 when a loop
+    /// spans the whole cloud.
+    pub fn longest_persistence(&self) -> f64 {
+        self.bars.first().map_or(0.0, |&(birth, death)| (death - birth) / self.threshold)
+    }
+}
+
 /// `attn_entropy` of one layer: for attention probabilities [batch, heads, T, T] (rows are
 /// queries), the entropy −Σ p·ln p in nats of the last query's row, averaged over the batch:
 /// [heads].
@@ -310,6 +366,39 @@ mod tests {
         assert!((birth - 2.0 * (PI / 97.0).sin()).abs() < 1e-12, "birth {birth}");
         assert!((death - 2.0 * (33.0 * PI / 97.0).sin()).abs() < 1e-12, "death {death}");
         assert!((b.longest_ratio - death / birth).abs() < 1e-12);
+    }
+
+    #[test]
+    fn beta1_counts_the_circle_not_the_noise() {
+        let circle = betti1_persistence(&random_circle(120, 0.02, 6));
+        assert_eq!(circle.beta1_at_scale(), 1, "{:?}", &circle.bars[..3]);
+        assert!(circle.longest_persistence() > 0.6, "{}", circle.longest_persistence());
+        let polygon = betti1_persistence(&polygon(97));
+        assert_eq!(polygon.beta1_at_scale(), 1);
+        let mut rng = Rng::new(7);
+        let blob = betti1_persistence(&Matrix::from_fn(80, 3, |_, _| rng.normal()));
+        assert_eq!(blob.beta1_at_scale(), 0, "{:?}", &blob.bars[..3]);
+        assert!(blob.longest_persistence() < 0.3, "{}", blob.longest_persistence());
+    }
+
+    #[test]
+    fn twonn_is_null_with_a_reason_outside_one_to_the_ambient_dimension() {
+        // 47 Gaussian points in R^64: ambient dimension 46; the estimate is far above the
+        // sample's reach or not, but whenever reported it lies in [1, 46].
+        let mut rng = Rng::new(8);
+        let few = twonn_checked(&Matrix::from_fn(47, 64, |_, _| rng.normal()));
+        assert!(few.id.is_none_or(|d| (1.0..=46.0).contains(&d)), "{few:?}");
+        assert_eq!(few.id.is_none(), few.null_reason.is_some());
+        let polygon = twonn_checked(&polygon(97));
+        assert_eq!(polygon.id, None);
+        assert!(polygon.null_reason.unwrap().starts_with("most neighbour ratios are 1"));
+        let two = twonn_checked(&Matrix::new(2, 2, vec![0.0, 0.0, 1.0, 1.0]));
+        assert_eq!(two.null_reason.as_deref(), Some("2 distinct points (TwoNN needs at least 3)"));
+        let t = TwoNn { id: 70.0, degenerate: false };
+        assert_eq!(twonn_null_reason(&t, 47, 64).as_deref(), Some("estimate 70.0 exceeds the ambient dimension 46"));
+        let t = TwoNn { id: 0.23, degenerate: false };
+        assert_eq!(twonn_null_reason(&t, 1000, 64).as_deref(), Some("estimate 0.230 is below 1"));
+        assert_eq!(twonn_checked(&random_circle(1000, 0.0, 3)).null_reason, None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Frequency energy of a component's activations over the (x, y) input grid (ANALYSES.md
+//! Frequency energy of a component's activations over the (x, y) input grid (docs/analyses.md
 //! § 1 neurons, § 8 FSD): for each frequency k, the energy in its 8 real terms — cos and sin
 //! of w_k·x, of w_k·y, and the four products — with w_k = 2πk/n.
 //!

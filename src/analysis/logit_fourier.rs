@@ -1,4 +1,4 @@
-//! Nanda et al.'s key-frequency directions in logit space (ANALYSES.md § 6), shared by the
+//! Nanda et al.'s key-frequency directions in logit space (docs/analyses.md § 6), shared by the
 //! excluded / restricted losses and the circuit competition (§ 5).
 //!
 //! Logits L [p², p] over the full grid in dataset order (pair x·p + y). For `add`,

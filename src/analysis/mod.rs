@@ -1,19 +1,21 @@
-//! Checkpoint analyses: the definitions of ANALYSES.md as pure functions over host arrays
+//! Checkpoint analyses: the definitions of docs/analyses.md as pure functions over host arrays
 //! (f64 math on a checkpoint's tensors), one family per file, each with its sanity checks as
 //! unit tests (`cargo test --release -p grokgpu --lib analysis`).
 //!
 //! Spectral transforms go through the [`Dft`] trait: [`CpuDft`] here, the batched GPU FFT for
-//! many checkpoints at once. Downstream code reads its outputs (complex half spectra, or
+//! many checkpoints at once (in `crate::analyze`, which drives the GPU). Nothing here touches the
+//! GPU, the tensors or the models: `crate::analyze` gathers activations and gradients on the
+//! GPU and passes host arrays in. Downstream code reads its outputs (complex half spectra, or
 //! |F|² via [`spectrum::FoldedEnergy::from_power`]).
 //!
-//! Conventions (ANALYSES.md): W_E = the p number rows of `embed.weight`, W_U =
+//! Conventions (docs/analyses.md): W_E = the p number rows of `embed.weight`, W_U =
 //! `unembed.weight`; DFT along the token axis, folded energy E_k (k = 0..K) with
 //! Σ E_k = ‖W‖²_F; q_k = E_k/Σ_{k≥1} E_k. `mul` and `div` are read in discrete-log order
 //! (tokens g^i mod p, length p − 1, `token_order`).
 //!
 //! | Field | Meaning | Source |
 //! |---|---|---|
-//! | `we_power`, `wu_power` | folded token-axis energy E_k of W_E / W_U, k = 0..K | [`spectrum`], ANALYSES § 1 |
+//! | `we_power`, `wu_power` | folded token-axis energy E_k of W_E / W_U, k = 0..K | [`spectrum`], docs/analyses.md § 1 |
 //! | `dc_frac` | share of W_E's energy in its token mean, E_0/‖W_E‖² | [`spectrum`], § 1 |
 //! | `dominant_freq` | argmax_{k≥1} E_k of W_E | [`spectrum`], § 1 |
 //! | `key_freqs` | W_E rule: k with q_k ≥ 0.1·max q, at most the top 8 (the last checkpoint's set is `key_freqs_final`) | [`spectrum`], § 1 |
@@ -31,22 +33,23 @@
 //! | `excluded_loss`, `restricted_loss`, `full_loss` | train loss without the key-frequency logit directions; loss with only them (plus the rest's class means); the unmodified loss (`add`, `sub`) | [`excluded`], § 6 |
 //! | `attr_keep`, `attr_ablate` | per k = 0..K, correct-logit margin with only W_E^(0) + W_E^(k) kept / with W_E^(k) removed (`_acc`: accuracy); `_low`, `_high`: the bands k ≤ 5, k > 5 | [`attribution`], § 7 |
 //! | `fsd`, `fsd_p` | frequency synchronization of the components' profiles π_c, null-normalized over 999 label permutations, and its p-value (*proposed*); FSD ceiling step | [`fsd`], seed 004 |
-//! | `pca_pr` | participation ratio (Σλ)²/Σλ² of a covariance of rows | [`geometry`], seed 001 |
-//! | `twonn_id`, `twonn_degenerate` | TwoNN intrinsic dimension (Facco et al. 2017); flagged when most neighbour ratios are 1 | [`geometry`], seed 001 |
+//! | `pca_pr` | participation ratio (Σλ)²/Σλ² of a covariance of rows (`_we`, `_wu`: of W_E's, W_U's rows) | [`geometry`], seed 001 |
+//! | `twonn_id`, `twonn_null` | TwoNN intrinsic dimension (Facco et al. 2017); null, with the reason, when undefined or outside [1, ambient dimension] | [`geometry`], seed 001 |
 //! | `betti1_persistence` | death/birth of the longest H1 bar of the Vietoris–Rips filtration of W_E's rows | [`geometry`], seed 001 |
+//! | `geom` | `geom.<rep>.<measure>`: `pca_pr`, `twonn_id`, `h1_ratio`, `h1_persistence`, `beta1` of a hidden representation over all pairs (`resid<i>`, `mlp<i>`, `readout`) and of its class centroids (`centroid_` measures) | [`representation`], seed 001 §§ 5.1–5.2 |
 //! | `attn_entropy` | entropy (nats) of the last query's attention, per layer and head | [`geometry`], seed 001 |
 //! | `weight_norm` | L2 norm, global and per tensor (`weight_norm.<name>`) | [`dynamics`], seed 003 |
-//! | `w1_delta_norm`, `laziness` | ‖W1(s) − W1(prev)‖ and ‖W1(s) − W1(0)‖/‖W1(0)‖ of the first MLP layer | [`dynamics`], seed 003 |
-//! | `grad_norm` | L2 norm of the mean train-loss gradient (the stage rules read it) | [`dynamics`], seed 003 |
-//! | `grad_cosine_unit`, `feature_diversity` | mean pairwise cosine of W1's gradient rows; 1 − mean pairwise \|cos\| of W1's rows | [`dynamics`], seed 003 |
+//! | `w1_norm`, `w1_delta_rate`, `laziness` | ‖W1‖ (seed 003's w_norm); ‖W1(s) − W1(prev)‖ per update relative to ‖W1(prev)‖; ‖W1(s) − W1(0)‖/‖W1(0)‖ of the first MLP layer | [`dynamics`], seed 003 |
+//! | `grad_norm` | L2 norm of the mean train-loss gradient | [`dynamics`], seed 003 |
+//! | `grad_cosine_unit`, `grad_cosine_pairwise`, `feature_diversity` | mean over neurons of cos(−∂L/∂w_j, w_j); mean pairwise cosine of W1's gradient rows; 1 − mean pairwise \|cos\| of W1's rows | [`dynamics`], seed 003 |
 //! | `softmax_collapse` | share of train pairs whose f32 softmax denominator is exactly 1 | [`dynamics`], seed 001 |
-//! | stage | Tian's stages I/II/III by seed 003's thresholds (*heuristic*) | [`dynamics`], seed 003 |
+//! | `stage` | Tian's stages I/II/III (and `converged`) by seed 003's thresholds (*heuristic*) | [`dynamics`], seed 003 |
 //! | `memorization_step`, `grok_step` | first eval step with train_acc ≥ 0.99 / val_acc ≥ 0.9 | [`events`] |
-//! | precursors | n_eff peak, circuit crossover, FSD ceiling, excluded-loss rise (*proposed* rule), each with lead = grok_step − step | [`events`] |
+//! | precursors | n_eff half fall, circuit crossover, FSD ceiling (after memorization, significant), excluded-loss rise (*proposed* rule), each with lead = grok_step − step | [`events`] |
 //! | `summary.json`, `summary.md` | initial / peak / final of every scalar, events and leads (seed 000's Table A1) | [`summary`] |
 //!
 //! Model-based families read the model's activations over every pair, gathered on the GPU by
-//! [`model_probe`] (`crate::analyze` runs it all per checkpoint). Also listed in the summary,
+//! `crate::analyze::model_probe` (`crate::analyze` runs it all per checkpoint). Also listed in the summary,
 //! from the training log (metrics.jsonl): `train_loss`, `train_acc`, `val_loss`, `val_acc`,
 //! `lr`, `elapsed_s`.
 
@@ -56,17 +59,16 @@ pub mod catalogue;
 pub mod circuits;
 pub mod dft;
 pub mod dynamics;
+pub mod eigen;
 pub mod events;
 pub mod excluded;
 pub mod fits;
 pub mod fsd;
 pub mod fsd_components;
 pub mod geometry;
-pub mod gpu_dft;
 pub mod grid;
 pub mod logit_fourier;
 pub mod matrix;
-pub mod model_probe;
 pub mod neurons;
 pub mod pairs;
 pub mod phase;

@@ -1,4 +1,4 @@
-//! Nanda et al.'s neuron clustering (ANALYSES.md § 1): each MLP neuron's activation at the
+//! Nanda et al.'s neuron clustering (docs/analyses.md § 1): each MLP neuron's activation at the
 //! last position over the (x, y) grid, centred, is assigned the frequency whose 8 terms carry
 //! the largest share of its energy; neurons under 0.85 form cluster −1.
 

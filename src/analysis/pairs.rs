@@ -1,5 +1,5 @@
 //! The (x, y) input grid of the model-based analyses: which dataset row sits at each cell
-//! of the n×n grid read in token order (ANALYSES.md § 1 neurons, § 8). For the natural
+//! of the n×n grid read in token order (docs/analyses.md § 1 neurons, § 8). For the natural
 //! order the grid is p×p in dataset order (row x·p + y); for `mul` and `div` it is the
 //! (p − 1)×(p − 1) grid of (g^i, g^j), the pairs with a zero operand left out.
 

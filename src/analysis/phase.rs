@@ -1,4 +1,4 @@
-//! Phase structure of the embedding (ANALYSES.md § 4): the literal linear-phase R² of seed 000,
+//! Phase structure of the embedding (docs/analyses.md § 4): the literal linear-phase R² of seed 000,
 //! the per-frequency token phase coherence, and the two phase interventions.
 //!
 //! All functions take W already in its token order ([`TokenOrder::apply`]), so t is the
@@ -211,6 +211,13 @@ pub fn token_phase_coherence(w: &Matrix, k: usize) -> Coherence {
         Some(plane) => coherence_of(&plane_coordinates(w, &w.mean_row(), &plane), k, w.rows),
         None => Coherence { k, r: f64::NAN, sigma: f64::NAN, mean_phase: f64::NAN },
     }
+}
+
+/// The tokens' coordinates (a_t, b_t) in W's frequency-k plane (the plane of
+/// `token_phase_coherence`, centred on the mean row), or None when the plane is degenerate. An
+/// ideal embedding puts token t at angle σ·2πkt/n + φ: a regular n-gon visited in the order kt.
+pub fn key_plane_coordinates(w: &Matrix, k: usize) -> Option<Vec<(f64, f64)>> {
+    plane(w, k).map(|plane| plane_coordinates(w, &w.mean_row(), &plane))
 }
 
 /// Intervention (a), literal: keep |F[k, j]|, set its phase to 2πkj/n (k ≥ 1; the conjugate

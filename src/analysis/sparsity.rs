@@ -1,4 +1,4 @@
-//! Spectral sparsity (ANALYSES.md § 2, seed 000's IPR and Gini): how few frequencies carry
+//! Spectral sparsity (docs/analyses.md § 2, seed 000's IPR and Gini): how few frequencies carry
 //! the energy, and how sparse each column is in the Fourier basis versus the token basis.
 
 use super::matrix::Matrix;

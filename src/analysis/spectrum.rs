@@ -1,4 +1,4 @@
-//! Token-axis spectra of W_E and W_U (ANALYSES.md § Conventions and § 1): folded energy E_k,
+//! Token-axis spectra of W_E and W_U (docs/analyses.md § Conventions and § 1): folded energy E_k,
 //! normalized spectrum q_k, DC fraction, dominant and key frequencies, low/high bands, and
 //! the discrete-log token order used for `mul` and `div`.
 
@@ -24,7 +24,7 @@ pub enum TokenOrder {
 }
 
 impl TokenOrder {
-    /// The order ANALYSES.md prescribes for `task` at modulus p.
+    /// The order docs/analyses.md prescribes for `task` at modulus p.
     pub fn for_task(task: &str, p: usize) -> TokenOrder {
         match task {
             "mul" | "div" => TokenOrder::DiscreteLog { generator: smallest_primitive_root(p) },

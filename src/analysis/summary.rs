@@ -1,7 +1,7 @@
 //! The run summary (seed 000's Table A1): initial, peak and final value of every scalar
 //! metric, the events and the precursors' leads, as `summary.json` and `summary.md`.
 
-use super::catalogue::{lookup, METRICS};
+use super::catalogue::{lookup, METRICS, WALL_CLOCK};
 use super::events::{lead, Events, Record};
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -28,13 +28,13 @@ pub struct Summary {
     pub events: Events,
 }
 
-/// Numeric fields (`step` excluded), in catalogue order so that each analysis family's rows
+/// Numeric fields (`step` and wall-clock times excluded), in catalogue order so that each analysis family's rows
 /// sit together; fields the catalogue does not know go last, by name.
 fn scalar_fields(records: &[Record]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for record in records {
         for (name, value) in record {
-            if name != "step" && value.is_number() && !names.contains(name) {
+            if name != "step" && !WALL_CLOCK.contains(&name.as_str()) && value.is_number() && !names.contains(name) {
                 names.push(name.clone());
             }
         }
@@ -45,7 +45,7 @@ fn scalar_fields(records: &[Record]) -> Vec<String> {
 }
 
 /// The family column: W_U variants are marked as such.
-fn family(name: &str) -> String {
+pub fn family(name: &str) -> String {
     match lookup(name) {
         Some(info) if name.starts_with("wu_") => format!("{} (W_U)", info.family),
         Some(info) => info.family.to_string(),
@@ -140,7 +140,7 @@ impl Summary {
 }
 
 /// Four significant digits, scientific outside [1e-3, 1e4) (NaN and ±inf as Rust prints them).
-fn number(v: f64) -> String {
+pub fn number(v: f64) -> String {
     if v == 0.0 {
         "0".to_string()
     } else if (1e-3..1e4).contains(&v.abs()) {
@@ -156,7 +156,7 @@ fn optional<T: ToString>(v: Option<T>) -> String {
 }
 
 /// "↑ 12%"-style relative change, or the absolute change when the start is 0.
-fn change(initial: f64, last: f64) -> String {
+pub fn change(initial: f64, last: f64) -> String {
     let arrow = if last > initial { "↑" } else if last < initial { "↓" } else { "=" };
     if initial != 0.0 {
         format!("{arrow} {:.0}%", 100.0 * ((last - initial) / initial).abs())
@@ -209,12 +209,12 @@ mod tests {
         assert_eq!(j["metrics"]["n_eff"]["peak"], 25.1);
         assert_eq!(j["metrics"]["n_eff"]["peak_lead"], 2000);
         assert_eq!(j["events"]["memorization_step"], 1000);
-        assert_eq!(j["precursors"]["n_eff_peak"]["lead"], 2000);
+        assert_eq!(j["precursors"]["n_eff_half_fall"]["step"], Value::Null, "n_eff rises here: no fall");
         assert_eq!(j["precursors"]["fsd_ceiling"]["step"], Value::Null);
         let md = s.to_markdown();
         assert!(md.contains("| Sparsity | `n_eff` | 5.200 | 25.10 (2000) | 20.30 | 2000 | ↑ 290% |"), "{md}");
         assert!(md.contains("| Sparsity (W_U) | `wu_gini` | 0.1000 |"), "{md}");
-        assert!(md.contains("| n_eff_peak | 2000 | 2000 |"), "{md}");
+        assert!(md.contains("| n_eff_half_fall | — | — |"), "{md}");
         assert!(md.contains("| fsd_ceiling | — | — |"), "{md}");
     }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::weights::ModelWeights;
 use crate::analysis::logit_fourier::PairPhase;
-use crate::analysis::model_probe::ProbeData;
+use super::model_probe::ProbeData;
 use crate::analysis::pairs::PairGrid;
 use crate::analysis::spectrum::TokenOrder;
 use crate::nn::spec::ModelSpec;

@@ -3,7 +3,7 @@
 use crate::{choice_enum, Result};
 
 choice_enum!(
-    /// One family of ANALYSES.md, computed and recorded as a unit.
+    /// One family of docs/analyses.md, computed and recorded as a unit.
     Family, "analysis", {
         /// § 1: token spectra of W_E and W_U, key frequencies, bands.
         Spectrum = "spectrum",

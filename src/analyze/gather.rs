@@ -10,9 +10,9 @@ use super::weights::{unembed_name, w1_name, ModelWeights};
 use crate::analysis::alignment::{align_2d_z, Align2d, ALIGN_2D_PERMUTATIONS};
 use crate::analysis::attribution::{attribution_variants, score, Attribution, Score, Variant};
 use crate::analysis::fsd_components::{activation_components, weight_component, Component};
-use crate::analysis::gpu_dft::GpuDft;
+use super::gpu_dft::GpuDft;
 use crate::analysis::grid::{grid_frequency_energy, grids_from_pair_major, GridEnergy};
-use crate::analysis::model_probe::{Activations, ModelProbe, Readout};
+use super::model_probe::{Activations, ModelProbe, Readout};
 use crate::analysis::spectrum::TokenSpectrum;
 use crate::analysis::Matrix;
 use crate::gpu::Gpu;
@@ -41,8 +41,9 @@ pub struct Gathered {
     pub fsd_components: Option<Vec<Component>>,
     pub align_2d: Option<Align2d>,
     pub attribution: Option<Attribution>,
-    /// W1 of the checkpoint before this one in the run (None for the first, or unreadable).
-    pub w1_prev: Option<Matrix>,
+    /// Step and W1 of the checkpoint before this one in the run (None for the first, or
+    /// unreadable).
+    pub w1_prev: Option<(u64, Matrix)>,
 }
 
 impl Gathered {
@@ -66,8 +67,8 @@ pub struct Loaded {
     pub weights: ModelWeights,
     /// The families to compute.
     pub families: Vec<Family>,
-    /// W1 of the checkpoint before it in the run.
-    pub w1_prev: Option<Matrix>,
+    /// Step and W1 of the checkpoint before it in the run.
+    pub w1_prev: Option<(u64, Matrix)>,
 }
 
 /// FSD's names of one attention layer's heads: `L<layer>H<head>`.

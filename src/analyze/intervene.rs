@@ -1,5 +1,5 @@
 //! `grokgpu intervene`: edit one checkpoint's embedding and measure what the model loses
-//! (seed 000 Table 2). `phase` applies one of ANALYSES.md § 4's phase interventions;
+//! (seed 000 Table 2). `phase` applies one of docs/analyses.md § 4's phase interventions;
 //! `ablate-freq` removes frequencies from W_E's token spectrum (its components W_E^(k) of
 //! § 7). Both models are evaluated on every pair on the GPU, split by dataset.safetensors'
 //! train mask; the report is printed and saved to interventions/<name>_step_<step>.json.
@@ -12,7 +12,7 @@ use serde_json::json;
 use super::context::RunContext;
 use crate::analysis::attribution::frequency_components;
 use crate::analysis::dft::CpuDft;
-use crate::analysis::model_probe::{ModelProbe, Readout};
+use super::model_probe::{ModelProbe, Readout};
 use crate::analysis::phase::{intervene_in_plane, intervene_literal};
 use crate::analysis::spectrum::{key_freqs, TokenSpectrum};
 use crate::analysis::Matrix;
@@ -23,7 +23,7 @@ use crate::tensor::ops::cross_entropy::LossKind;
 use crate::{bail, choice_enum, Error, Result};
 
 choice_enum!(
-    /// Which phase intervention (ANALYSES.md § 4).
+    /// Which phase intervention (docs/analyses.md § 4).
     PhaseMode, "phase mode", {
         /// Phases set to 2πkj/p, magnitudes kept.
         Literal = "literal",

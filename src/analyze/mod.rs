@@ -1,5 +1,5 @@
 //! `grokgpu analyze` and `grokgpu intervene` over run directories: every analysis of
-//! ANALYSES.md per checkpoint, written to analysis.jsonl with summary.json / summary.md,
+//! docs/analyses.md per checkpoint, written to analysis.jsonl with summary.json / summary.md,
 //! and the embedding interventions.
 //!
 //! A batch of checkpoints goes through two halves: on the GPU ([`gather`]) the token
@@ -12,7 +12,9 @@ pub mod across_runs;
 pub mod context;
 pub mod families;
 pub mod gather;
+pub mod gpu_dft;
 pub mod intervene;
+pub mod model_probe;
 pub mod record;
 pub mod run;
 pub mod store;

@@ -1,5 +1,5 @@
 //! The CPU half of a checkpoint's analysis: from what `gather.rs` collected to the fields of
-//! its analysis.jsonl record (ANALYSES.md names), one family at a time.
+//! its analysis.jsonl record (docs/analyses.md names), one family at a time.
 
 use serde_json::{json, Map, Value};
 
@@ -7,16 +7,17 @@ use super::context::RunContext;
 use super::families::Family;
 use super::gather::Gathered;
 use super::timings::Timings;
-use super::weights::w1_name;
+use super::weights::{unembed_name, w1_name};
 use crate::analysis::alignment::{align_1d_key, align_1d_top8};
 use crate::analysis::circuits::circuit_competition;
-use crate::analysis::dynamics::{feature_diversity, grad_cosine_unit, laziness, softmax_collapse, stage_label, w1_delta_norm, StageInputs, WeightNorms};
+use crate::analysis::dynamics::{feature_diversity, grad_cosine_pairwise, grad_cosine_unit, laziness, softmax_collapse, stage_label, w1_delta_rate, StageInputs, WeightNorms};
 use crate::analysis::excluded::excluded_losses;
 use crate::analysis::fsd_components::components_fsd;
-use crate::analysis::geometry::{betti1_persistence, pca_pr, twonn_id};
+use crate::analysis::geometry::{betti1_persistence, pca_pr, twonn_checked};
+use super::model_probe::Activations;
 use crate::analysis::neurons::neuron_clusters;
 use crate::analysis::phase::{phase_r2, token_phase_coherence};
-use crate::analysis::representation::{attention_entropy, cloud_geometry};
+use crate::analysis::representation::{attention_entropy, RepresentationGeometry};
 use crate::analysis::sparsity::Sparsity;
 use crate::analysis::spectrum::SpectrumMetrics;
 use crate::analysis::Matrix;
@@ -132,16 +133,20 @@ pub fn record(g: &Gathered, ctx: &RunContext, reference: &Reference, timings: &m
 
 fn geometry(g: &Gathered, ctx: &RunContext, r: &mut Record) {
     let w_e = g.weights.w_e(ctx.p);
-    put(r, "pca_pr_we", json!(pca_pr(&w_e)));
-    let twonn = twonn_id(&w_e);
-    put(r, "twonn_id_we", json!(twonn.id));
-    put(r, "twonn_degenerate_we", json!(twonn.degenerate));
+    let w_u = g.weights.matrix(unembed_name(&ctx.spec));
+    for (suffix, w) in [("we", &w_e), ("wu", &w_u)] {
+        put(r, &format!("pca_pr_{suffix}"), json!(pca_pr(w)));
+        let twonn = twonn_checked(w);
+        put(r, &format!("twonn_id_{suffix}"), json!(twonn.id));
+        put(r, &format!("twonn_null_{suffix}"), json!(twonn.null_reason));
+    }
     put(r, "betti1_persistence", json!(betti1_persistence(&w_e).longest_ratio));
     let Some(acts) = &g.acts else { return };
-    let cloud = cloud_geometry(&acts.readout_input, acts.readout_input.len() / ctx.data.rows());
-    put(r, "pca_pr", json!(cloud.pca_pr));
-    put(r, "twonn_id", json!(cloud.twonn.id));
-    put(r, "twonn_degenerate", json!(cloud.twonn.degenerate));
+    let rows = ctx.data.rows();
+    let classes = ctx.spec.classes();
+    for (name, points) in hidden_representations(acts) {
+        RepresentationGeometry::of(points, points.len() / rows, &ctx.data.targets, classes).insert_into(r, &name);
+    }
     if let ModelSpec::Transformer(t) = &ctx.spec {
         if !acts.attention_probs.is_empty() {
             let entropy: Vec<Vec<f64>> = acts.attention_probs.iter().map(|probs| attention_entropy(probs, t.heads, TRANSFORMER_SEQ)).collect();
@@ -152,14 +157,32 @@ fn geometry(g: &Gathered, ctx: &RunContext, r: &mut Record) {
     }
 }
 
+/// The hidden representations whose geometry is recorded, by field name: the residual stream
+/// at the last position after each block (`resid<i>`), each MLP block's post-activation there
+/// (`mlp<i>`; the MLP model's is its hidden layer, which is also its readout's input) and the
+/// readout's input (`readout`).
+fn hidden_representations(acts: &Activations) -> Vec<(String, &[f32])> {
+    let mut reps: Vec<(String, &[f32])> = acts.residuals.iter().enumerate().map(|(i, v)| (format!("resid{i}"), v.as_slice())).collect();
+    if !acts.residuals.is_empty() {
+        reps.extend(acts.mlp_post.iter().enumerate().map(|(i, v)| (format!("mlp{i}"), v.as_slice())));
+    }
+    reps.push(("readout".to_string(), acts.readout_input.as_slice()));
+    reps
+}
+
 fn dynamics(g: &Gathered, ctx: &RunContext, reference: &Reference, r: &mut Record) {
     let wide: Vec<(String, Vec<f64>)> = g.weights.tensors.iter().map(|(n, _, v)| (n.clone(), v.iter().map(|&x| x as f64).collect())).collect();
     let views: Vec<(&str, &[f64])> = wide.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
     WeightNorms::of(&views).insert_into(r);
     let Some(name) = w1_name(&ctx.spec) else { return };
     let w1 = g.weights.matrix(name);
-    let delta = g.w1_prev.as_ref().map(|prev| w1_delta_norm(&w1.data, &prev.data));
-    put(r, "w1_delta_norm", json!(delta));
+    put(r, "w1_norm", json!(w1.frobenius_sq().sqrt()));
+    let step = g.weights.step;
+    let rate = match &g.w1_prev {
+        Some((prev_step, prev)) if *prev_step < step => Some(w1_delta_rate(&w1.data, &prev.data, step - prev_step)),
+        _ => None,
+    };
+    put(r, "w1_delta_rate", json!(rate));
     if let Some(init) = &reference.w1_init {
         put(r, "laziness", json!(laziness(&w1.data, &init.data)));
     }
@@ -167,14 +190,18 @@ fn dynamics(g: &Gathered, ctx: &RunContext, reference: &Reference, r: &mut Recor
     let (Some(acts), Some(gradient)) = (&g.acts, &g.gradient) else { return };
     let offset: usize = g.weights.tensors.iter().take_while(|(n, _, _)| n != name).map(|(_, _, v)| v.len()).sum();
     let grad_w1 = Matrix::new(w1.rows, w1.cols, gradient[offset..offset + w1.data.len()].to_vec());
-    let grad_cosine = grad_cosine_unit(&grad_w1);
-    let grad_norm = gradient.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let grad_cosine = grad_cosine_unit(&grad_w1, &w1);
     put(r, "grad_cosine_unit", json!(grad_cosine));
-    put(r, "grad_norm", json!(grad_norm));
+    put(r, "grad_cosine_pairwise", json!(grad_cosine_pairwise(&grad_w1)));
+    put(r, "grad_norm", json!(gradient.iter().map(|v| v * v).sum::<f64>().sqrt()));
     let classes = ctx.spec.classes();
     let train_logits: Vec<f32> = ctx.data.train_rows.iter().flat_map(|&row| acts.logits[row * classes..(row + 1) * classes].to_vec()).collect();
     put(r, "softmax_collapse", json!(softmax_collapse(&train_logits, classes)));
+    let train_acc = accuracy(&acts.logits, classes, &ctx.data.targets, ctx.data.train_rows.iter().copied());
     let val_acc = accuracy(&acts.logits, classes, &ctx.data.targets, (0..ctx.data.rows()).filter(|&row| !ctx.train_mask[row]));
-    let stage = stage_label(&StageInputs { w1_delta_norm: delta.unwrap_or(f64::NAN), val_acc, grad_cosine_unit: grad_cosine, grad_norm });
+    // The first checkpoint of a run (step 0) is the hidden layer before it has moved.
+    let first = ctx.checkpoints.first().map(|c| c.0) == Some(step);
+    let w1_delta_rate = rate.unwrap_or(if first { 0.0 } else { f64::NAN });
+    let stage = stage_label(&StageInputs { w1_delta_rate, train_acc, val_acc, grad_cosine_unit: grad_cosine });
     put(r, "stage", json!(stage.label()));
 }

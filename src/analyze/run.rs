@@ -20,7 +20,7 @@ use super::summary_files::write_summary;
 use super::timings::Timings;
 use super::weights::w1_name;
 use crate::analysis::dft::CpuDft;
-use crate::analysis::model_probe::bytes_per_model;
+use super::model_probe::bytes_per_model;
 use crate::analysis::spectrum::{key_freqs, TokenSpectrum};
 use crate::analysis::summary::Summary;
 use crate::analysis::Matrix;
@@ -225,7 +225,8 @@ pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &
                 (Some((i, w)), Some(prev)) if *i == prev => w.clone(),
                 (_, Some(prev)) if families.contains(&Family::Dynamics) => w1_at(&ctx, prev),
                 _ => None,
-            };
+            }
+            .map(|w| (ctx.checkpoints[index - 1].0, w));
             previous = Some((*index, w1));
             loaded.push(Loaded { weights, families: families.clone(), w1_prev });
         }

@@ -39,6 +39,15 @@ pub fn fork_outcomes(forks: &[RunConfig], fork_step: u64, threshold: f64) -> Res
 }
 
 /// experiment.json's content and experiment.md's text.
+/// `v` to three significant digits (whole numbers in full).
+fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return v.to_string();
+    }
+    let decimals = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
 /// `last_step` is the step the forks were allowed to train to.
 pub fn report(parent: &Path, fork_step: u64, threshold: f64, last_step: u64, outcomes: &[ForkOutcome]) -> (Value, String) {
     let points: Vec<(f64, f64)> = outcomes.iter().filter_map(|o| Some((o.lambda, (o.grok_step? - fork_step) as f64))).collect();
@@ -64,18 +73,19 @@ pub fn report(parent: &Path, fork_step: u64, threshold: f64, last_step: u64, out
     );
     md += "| λ | 1/λ | grok step | Δt | Δt·λ |\n|---|---|---|---|---|\n";
     for o in outcomes {
+        let inverse = significant(1.0 / o.lambda);
         match o.grok_step {
-            Some(g) => md += &format!("| {} | {:.3} | {g} | {} | {:.0} |\n", o.lambda, 1.0 / o.lambda, g - fork_step, (g - fork_step) as f64 * o.lambda),
-            None => md += &format!("| {} | {:.3} | never (trained to {}) | — | — |\n", o.lambda, 1.0 / o.lambda, o.last_step),
+            Some(g) => md += &format!("| {} | {inverse} | {g} | {} | {} |\n", o.lambda, g - fork_step, significant((g - fork_step) as f64 * o.lambda)),
+            None => md += &format!("| {} | {inverse} | never (trained to {}) | — | — |\n", o.lambda, o.last_step),
         }
     }
     md += "\n";
     md += &match inverse {
-        Some(f) => format!("Fit Δt = C/λ: C = {:.1}, R² = {:.4} ({} runs).\n", f.c, f.r2, points.len()),
+        Some(f) => format!("Fit Δt = C/λ: C = {}, R² = {:.4} ({} runs).\n", significant(f.c), f.r2, points.len()),
         None => "Fit Δt = C/λ: needs two runs that grokked.\n".to_string(),
     };
     md += &match power {
-        Some(f) => format!("Free exponent Δt = C·λ^−a: a = {:.3}, C = {:.1}, R² (log-log) = {:.4}.\n", f.a, f.c, f.r2),
+        Some(f) => format!("Free exponent Δt = C·λ^−a: a = {:.3}, C = {}, R² (log-log) = {:.4}.\n", f.a, significant(f.c), f.r2),
         None => "Free exponent Δt = C·λ^−a: needs two runs that grokked after the fork, at different λ.\n".to_string(),
     };
     (json, md)
@@ -103,8 +113,19 @@ mod tests {
         // Δt = 1000, 500, 250 at λ = 0.5, 1, 2: exactly 500/λ.
         assert!((json["fit_inverse"]["c"].as_f64().unwrap() - 500.0).abs() < 1e-9);
         assert!((json["fit_power"]["a"].as_f64().unwrap() - 1.0).abs() < 1e-12);
-        assert!(md.contains("| 0.5 | 2.000 | 1200 | 1000 | 500 |"), "{md}");
-        assert!(md.contains("| 0.1 | 10.000 | never (trained to 3000) | — | — |"), "{md}");
-        assert!(md.contains("Fit Δt = C/λ: C = 500.0, R² = 1.0000 (3 runs)."), "{md}");
+        assert!(md.contains("| 0.5 | 2.00 | 1200 | 1000 | 500 |"), "{md}");
+        assert!(md.contains("| 0.1 | 10.0 | never (trained to 3000) | — | — |"), "{md}");
+        assert!(md.contains("Fit Δt = C/λ: C = 500, R² = 1.0000 (3 runs)."), "{md}");
+    }
+
+    #[test]
+    fn the_readme_example_table() {
+        // The quick preset forked at step 300 (README): grok steps read from its forks.
+        let o = |lambda: f64, grok: u64| ForkOutcome { lambda, dir: String::new(), grok_step: Some(grok), last_step: grok };
+        let outcomes = [o(0.0005, 750), o(0.001, 590), o(0.002, 490), o(0.004, 450)];
+        let (_, md) = report(Path::new("runs/quick"), 300, 0.95, 1000, &outcomes);
+        let rows = "| 0.0005 | 2000 | 750 | 450 | 0.225 |\n| 0.001 | 1000 | 590 | 290 | 0.290 |\n| 0.002 | 500 | 490 | 190 | 0.380 |\n| 0.004 | 250 | 450 | 150 | 0.600 |\n";
+        assert!(md.contains(rows), "{md}");
+        assert!(md.contains("Fit Δt = C/λ: C = 0.249, R² = 0.7020 (4 runs).\nFree exponent Δt = C·λ^−a: a = 0.536, C = 7.31, R² (log-log) = 0.9833."), "{md}");
     }
 }

@@ -1,5 +1,5 @@
 //! A checkpoint's tensors as the analyses read them: checked against the run's model, with
-//! the matrices ANALYSES.md names (W_E, W_U, W1) and the flat form the model probe loads.
+//! the matrices docs/analyses.md names (W_E, W_U, W1) and the flat form the model probe loads.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! `grokgpu analyze`: every analysis of ANALYSES.md over a run's checkpoints.
+//! `grokgpu analyze`: every analysis of docs/analyses.md over a run's checkpoints.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

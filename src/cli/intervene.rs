@@ -10,7 +10,7 @@ use grokgpu::Result;
 
 #[derive(Subcommand)]
 pub enum InterveneCommand {
-    /// Replace the phases of W_E's token spectrum (ANALYSES.md § 4).
+    /// Replace the phases of W_E's token spectrum (docs/analyses.md § 4).
     Phase {
         #[command(flatten)]
         target: Target,

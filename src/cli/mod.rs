@@ -8,5 +8,6 @@ pub mod export;
 pub mod fork;
 pub mod intervene;
 pub mod plot;
+pub mod report;
 pub mod summarize;
 pub mod train;

@@ -26,7 +26,7 @@ impl FromStr for BottleneckRank {
     }
 }
 
-/// Train a model on a modular-arithmetic task, writing a run directory (RUNS.md).
+/// Train a model on a modular-arithmetic task, writing a run directory (docs/runs.md).
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     /// Starting point: power2022, power2022-late, nanda2023, tian-mlp or quick.

@@ -27,7 +27,7 @@ choice_enum!(
     Variant, "variant", { Full = "full", AttnOnly = "attn-only", MlpOnly = "mlp-only" }
 );
 choice_enum!(
-    /// The update rule (RUNS.md): decoupled, coupled-L2 Adam, or SGD.
+    /// The update rule (docs/runs.md): decoupled, coupled-L2 Adam, or SGD.
     Optimizer, "optimizer", { AdamW = "adamw", Adam = "adam", Sgd = "sgd" }
 );
 choice_enum!(

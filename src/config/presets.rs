@@ -1,4 +1,4 @@
-//! The named starting points of `grokgpu train --preset` (RUNS.md's table, plus `quick`).
+//! The named starting points of `grokgpu train --preset` (docs/runs.md's table, plus `quick`).
 //! Every flag overrides its preset.
 
 use std::path::PathBuf;

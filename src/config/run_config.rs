@@ -1,4 +1,4 @@
-//! `RunConfig`: every setting of one run, exactly the flat keys of config.json (RUNS.md),
+//! `RunConfig`: every setting of one run, exactly the flat keys of config.json (docs/runs.md),
 //! with validation that turns each impossible setting into a one-line error.
 
 use std::path::PathBuf;
@@ -23,7 +23,7 @@ pub struct ForkOrigin {
     pub step: u64,
 }
 
-/// Every setting of one run. Serialized, it is the run's config.json (flat keys of RUNS.md).
+/// Every setting of one run. Serialized, it is the run's config.json (flat keys of docs/runs.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
     /// The preset the run started from (informational: every value is spelled out below).

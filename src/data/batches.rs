@@ -1,4 +1,4 @@
-//! Minibatch order (RUNS.md): a seeded permutation of the train set per epoch, consecutive
+//! Minibatch order (docs/runs.md): a seeded permutation of the train set per epoch, consecutive
 //! batches, the last partial batch dropped.
 //!
 //! Epoch e's permutation comes from `Rng::new(seed).fork(stream::BATCH_ORDER).fork(e)`, so

@@ -1,4 +1,4 @@
-//! The modular-arithmetic tasks of RUNS.md and their full tables.
+//! The modular-arithmetic tasks of docs/runs.md and their full tables.
 
 use crate::choice_enum;
 use crate::data::modular::{is_prime, mod_inverse};
@@ -80,7 +80,7 @@ impl Table {
     }
 }
 
-/// The modulus rule of RUNS.md: a prime, at least 3 (p = 2 leaves nothing to learn).
+/// The modulus rule of docs/runs.md: a prime, at least 3 (p = 2 leaves nothing to learn).
 pub fn check_modulus(p: u32) -> Result<()> {
     if p < 3 {
         bail!("p must be a prime ≥ 3, got {p}");

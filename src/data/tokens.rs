@@ -1,4 +1,4 @@
-//! Token encoding of RUNS.md: numbers 0..p−1, `op` = p, `=` = p + 1; sequence [x, op, y, =].
+//! Token encoding of docs/runs.md: numbers 0..p−1, `op` = p, `=` = p + 1; sequence [x, op, y, =].
 
 /// Sequence length T of the Transformer input.
 pub const SEQ_LEN: usize = 4;

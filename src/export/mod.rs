@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::analysis::model_probe::{ModelProbe, Readout};
+use crate::analyze::model_probe::{ModelProbe, Readout};
 use crate::analyze::context::RunContext;
 use crate::data::tokens;
 use crate::gpu::Gpu;

@@ -124,7 +124,8 @@ impl Tensor {
     }
 }
 
-/// A whole file: its tensors in data order, and its string metadata.
+/// A whole file: its tensors in data order (empty tensors, which share an offset, in no
+/// particular order among themselves), and its string metadata.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SafeTensors {
     pub tensors: Vec<Tensor>,
@@ -234,11 +235,11 @@ mod tests {
         let path = dir.join("a.safetensors");
         write(&path, &tensors, &metadata).unwrap();
         let back = read(&path).unwrap();
-        let by_name = |mut t: Vec<Tensor>| {
-            t.sort_by(|a, b| a.name.cmp(&b.name));
-            t
-        };
-        assert_eq!(by_name(back.tensors), by_name(tensors));
+        // Tensors are read by name; empty ones share a data offset, so their order is free.
+        assert_eq!(back.tensors.len(), tensors.len());
+        for t in &tensors {
+            assert_eq!(back.get(&t.name), Some(t), "{}", t.name);
+        }
         assert_eq!(back.metadata, metadata);
     }
 

@@ -33,6 +33,8 @@ pub struct Forward {
     /// Per MLP block, the post-activation of its first layer: [R, N·T, d_mlp] for the
     /// Transformer, [R, N, hidden] for the MLP.
     pub mlp_post: Vec<Tensor>,
+    /// Per block, the residual stream after it, [R, N·T, d] (none for the MLP).
+    pub residuals: Vec<Tensor>,
     /// The representation the readout sees, [R, N, d]: the last position's residual stream
     /// after ln_f with pre-norm (ln_f is applied at that position only, in the same
     /// dispatch), before it without norm; the MLP's hidden layer, [R, N, hidden].
@@ -65,7 +67,7 @@ fn transformer(tape: &mut Tape, spec: &TransformerSpec, w: &Weights, tokens: Ten
             x
         }
     };
-    let (mut attention_probs, mut head_outputs, mut mlp_post) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut attention_probs, mut head_outputs, mut mlp_post, mut residuals) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..spec.layers {
         let b = |s: &str| format!("blocks.{i}.{s}");
         if spec.has_attention() {
@@ -84,6 +86,7 @@ fn transformer(tape: &mut Tape, spec: &TransformerSpec, w: &Weights, tokens: Ten
             mlp_post.push(f);
             h = linear(tape, f, w.get(&b("mlp.fc2.weight")), Some(w.get(&b("mlp.fc2.bias"))), Activation::None, Some(h));
         }
+        residuals.push(h);
     }
     // The prediction is read at the last position; pre-norm takes it inside ln_f.
     let h = tape.reshape(h, &[runs, rows, TRANSFORMER_SEQ, d]);
@@ -93,7 +96,7 @@ fn transformer(tape: &mut Tape, spec: &TransformerSpec, w: &Weights, tokens: Ten
         select(tape, h, 2, TRANSFORMER_SEQ - 1)
     };
     let logits = linear(tape, last, w.get("unembed.weight"), Some(w.get("unembed.bias")), Activation::None, None);
-    Forward { logits, attention_probs, head_outputs, mlp_post, readout_input: last }
+    Forward { logits, attention_probs, head_outputs, mlp_post, residuals, readout_input: last }
 }
 
 fn mlp(tape: &mut Tape, spec: &MlpSpec, w: &Weights, tokens: Tensor) -> Forward {
@@ -103,5 +106,5 @@ fn mlp(tape: &mut Tape, spec: &MlpSpec, w: &Weights, tokens: Tensor) -> Forward 
     let e = tape.reshape(e, &[runs, rows, 2 * spec.hidden]);
     let hidden = linear(tape, e, w.get("fc1.weight"), Some(w.get("fc1.bias")), Activation::Relu, None);
     let logits = linear(tape, hidden, w.get("fc2.weight"), Some(w.get("fc2.bias")), Activation::None, None);
-    Forward { logits, attention_probs: vec![], head_outputs: vec![], mlp_post: vec![hidden], readout_input: hidden }
+    Forward { logits, attention_probs: vec![], head_outputs: vec![], mlp_post: vec![hidden], residuals: vec![], readout_input: hidden }
 }

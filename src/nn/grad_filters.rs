@@ -1,4 +1,4 @@
-//! Gradient filters between backward and the optimizer update (RUNS.md "Options"), in place
+//! Gradient filters between backward and the optimizer update (docs/runs.md "Options"), in place
 //! on the flat gradient buffer, each per run:
 //! - `--l1 λ`: g += λ·sign(θ) on `embed.weight` only (sign(0) = 0). The penalty's value is
 //!   not added to the loss: the reported loss stays the data loss.

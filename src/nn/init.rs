@@ -1,7 +1,7 @@
-//! Parameter layout and initialization (RUNS.md).
+//! Parameter layout and initialization (docs/runs.md).
 //!
 //! [`param_specs`] lists every parameter's checkpoint name and PyTorch state_dict shape in
-//! RUNS.md's order; that order is also the layout of the flat parameter buffer.
+//! docs/runs.md's order; that order is also the layout of the flat parameter buffer.
 //!
 //! [`init_params`] follows PyTorch's defaults: Linear weight and bias U(−1/√fan_in,
 //! 1/√fan_in) (fan_in = the weight's second dimension), embeddings and pos_embed N(0, 1),
@@ -55,7 +55,7 @@ impl ParamSpec {
     }
 }
 
-/// Every parameter of the run's model, in RUNS.md's order (absent ones omitted): the names
+/// Every parameter of the run's model, in docs/runs.md's order (absent ones omitted): the names
 /// and shapes of [`ModelSpec::param_shapes`](crate::nn::spec::ModelSpec::param_shapes),
 /// each with the PyTorch default that initializes it.
 pub fn param_specs(cfg: &RunConfig) -> Vec<ParamSpec> {

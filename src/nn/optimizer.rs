@@ -1,5 +1,5 @@
 //! AdamW, Adam (coupled L2) and SGD with momentum over the flat parameter buffer, with
-//! PyTorch semantics (RUNS.md), per-run hyperparameters and a GPU-side step counter.
+//! PyTorch semantics (docs/runs.md), per-run hyperparameters and a GPU-side step counter.
 //!
 //! One step is a two-dispatch program: `begin_step` advances every run's counter t and
 //! derives lr_t = lr·min(1, t/warmup) and the bias corrections once per run; the update
@@ -13,7 +13,7 @@
 use super::flat::FlatLayout;
 use crate::gpu::{flat_grid, shaders, Access, Buffer, Gpu, Kernel, Program};
 
-/// RUNS.md `optimizer`.
+/// docs/runs.md `optimizer`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OptimizerKind {
     /// Decoupled weight decay (torch.optim.AdamW).

@@ -1,5 +1,5 @@
 //! What a model is: its architecture and the names and shapes of its parameters, in the
-//! order of RUNS.md (which is also the checkpoint order and the flat-buffer order).
+//! order of docs/runs.md (which is also the checkpoint order and the flat-buffer order).
 
 use crate::tensor::ops::matmul::Activation;
 
@@ -18,7 +18,7 @@ pub enum Variant {
     MlpOnly,
 }
 
-/// The decoder-only Transformer of RUNS.md, reading the answer at the last position.
+/// The decoder-only Transformer of docs/runs.md, reading the answer at the last position.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TransformerSpec {
     pub p: usize,

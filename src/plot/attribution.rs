@@ -30,6 +30,7 @@ fn map(rows: &[(u64, Vec<f64>)], title: &str) -> Heatmap {
         rows: (0..k_count).map(|k| k.to_string()).collect(),
         values: rows.iter().map(|(_, v)| v.clone()).collect(),
         value_label: "correct-logit margin".to_string(),
+        sequential: false,
     }
 }
 

@@ -20,33 +20,45 @@ fn fields_with_prefix(run: &Run, prefix: &str) -> Vec<String> {
     names
 }
 
-fn family_panel(run: &Run, title: &str, y_label: &str, fields: &[String]) -> Panel {
-    let mut panel = Panel::new(title, "step (log scale)", y_label).log_x().band(run.grokking_band());
+/// Every hidden-representation field `geom.<rep>.<measure>` with this measure, by name.
+fn representation_fields(run: &Run, measure: &str) -> Vec<String> {
+    fields_with_prefix(run, "geom.").into_iter().filter(|f| f.rsplit_once('.').is_some_and(|(_, m)| m == measure)).collect()
+}
+
+/// A panel of `fields` on a linear step axis (step 0 is initialization, where geometry starts).
+fn geometry_panel(run: &Run, title: &str, y_label: &str, fields: &[String]) -> Panel {
+    let mut panel = Panel::new(title, "step (linear scale)", y_label).band(run.grokking_band());
     for (i, field) in fields.iter().enumerate() {
-        panel = panel.line(Line::new(field.as_str(), run.series(field), series_color(i)));
+        let label = field.strip_prefix("geom.").unwrap_or(field);
+        panel = panel.line(Line::new(label, run.series(field), series_color(i)));
     }
     panel
 }
 
-/// PCA participation ratio, TwoNN intrinsic dimension and the longest H1 bar of W_E's rows.
+/// Intrinsic dimension (participation ratio, TwoNN) of W_E, W_U and the hidden
+/// representations, and the H1 of the representations' class centroids: the longest loop's
+/// persistence and β₁ in the centroids' leading plane and in their full space.
 pub fn intrinsic_dimension(run: &Run, path: &Path) -> Result<Made> {
-    let pca = fields_with_prefix(run, "pca_pr");
-    let twonn: Vec<String> = fields_with_prefix(run, "twonn_id");
-    let betti = fields_with_prefix(run, "betti1_persistence");
-    let all: Vec<&str> = pca.iter().chain(&twonn).chain(&betti).map(String::as_str).collect();
-    if let Err(why) = run.need(if all.is_empty() { &["pca_pr", "twonn_id"] } else { &all }) {
+    // Weight fields present in the run, then each representation measure's fields.
+    let fields = |weights: &[&str], measures: &[&str]| -> Vec<String> {
+        let present = weights.iter().filter(|f| !run.series(f).is_empty()).map(|f| f.to_string());
+        present.chain(measures.iter().flat_map(|m| representation_fields(run, m))).collect()
+    };
+    let pca = fields(&["pca_pr_we", "pca_pr_wu"], &["pca_pr", "centroid_pca_pr"]);
+    let twonn = fields(&["twonn_id_we", "twonn_id_wu"], &["twonn_id", "centroid_twonn_id"]);
+    let persistence = fields(&[], &["centroid_plane_h1_persistence", "centroid_h1_persistence", "h1_persistence"]);
+    let beta1 = fields(&[], &["centroid_plane_beta1", "centroid_beta1", "beta1"]);
+    let all: Vec<&str> = pca.iter().chain(&twonn).chain(&persistence).map(String::as_str).collect();
+    if let Err(why) = run.need(if all.is_empty() { &["pca_pr_we", "twonn_id_we"] } else { &all }) {
         return Ok(Made::Skipped(why));
     }
-    let panels: Vec<Panel> = [
-        ("PCA participation ratio (Σλ)²/Σλ²", "participation ratio", &pca),
-        ("TwoNN intrinsic dimension", "dimension", &twonn),
-        ("H1 persistence of W_E's rows (longest bar)", "death / birth", &betti),
-    ]
-    .into_iter()
-    .filter(|(_, _, fields)| !fields.is_empty())
-    .map(|(title, y, fields)| family_panel(run, title, y, fields))
-    .collect();
-    figure(path, "Intrinsic dimension and topology of the representation", &run.subtitle(), &panels, 1)
+    let panels = [
+        geometry_panel(run, "PCA participation ratio (Σλ)²/Σλ²", "participation ratio", &pca),
+        geometry_panel(run, "TwoNN intrinsic dimension (null outside [1, ambient])", "dimension", &twonn),
+        geometry_panel(run, "Longest H1 bar, (death − birth) / enclosing radius", "persistence", &persistence),
+        geometry_panel(run, "β₁: loops persisting over ¼ of the enclosing radius", "β₁", &beta1),
+    ];
+    figure(path, "Intrinsic dimension and loops of the representations (seed 001)", &run.subtitle(), &panels, 2)
 }
 
 /// Entropy per (layer, head) from a nested [layers][heads] array, a flat [heads] array, or

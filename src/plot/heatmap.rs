@@ -26,6 +26,9 @@ pub struct Heatmap {
     pub values: Vec<Vec<f64>>,
     /// What the colour means.
     pub value_label: String,
+    /// A sequential scale (viridis) even when the values take both signs: for quantities
+    /// whose sign carries no meaning, such as a logarithm of power.
+    pub sequential: bool,
 }
 
 const COLOUR_BAR_WIDTH: u32 = 230;
@@ -34,10 +37,10 @@ const PLOT_MARGIN: i32 = 8;
 const NAN_COLOR: RGBColor = RGBColor(200, 200, 200);
 
 /// Colour scale of the finite values: (lo, hi, centred on zero).
-fn scale(values: &[Vec<f64>]) -> Option<(f64, f64, bool)> {
+fn scale(values: &[Vec<f64>], sequential: bool) -> Option<(f64, f64, bool)> {
     let finite = values.iter().flatten().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite.fold(None, |acc: Option<(f64, f64)>, v| Some(acc.map_or((v, v), |(a, b)| (a.min(v), b.max(v)))))?;
-    if lo < 0.0 && hi > 0.0 {
+    if lo < 0.0 && hi > 0.0 && !sequential {
         let m = lo.abs().max(hi);
         Some((-m, m, true))
     } else if hi > lo {
@@ -61,12 +64,12 @@ fn colour(v: f64, (lo, hi, centred): (f64, f64, bool)) -> RGBColor {
 
 impl Heatmap {
     pub fn has_data(&self) -> bool {
-        scale(&self.values).is_some()
+        scale(&self.values, self.sequential).is_some()
     }
 
     pub fn draw(&self, area: &Area) -> Result<()> {
         let body = frame::panel_head(area, &self.title, &[])?;
-        let Some(range) = scale(&self.values) else {
+        let Some(range) = scale(&self.values, self.sequential) else {
             return frame::note(&body, "no values to draw");
         };
         let width = body.dim_in_pixel().0;
@@ -126,10 +129,11 @@ mod tests {
 
     #[test]
     fn scales_centre_signed_values_and_ignore_nan() {
-        assert_eq!(scale(&[vec![1.0, f64::NAN], vec![3.0]]), Some((1.0, 3.0, false)));
-        assert_eq!(scale(&[vec![-1.0, 4.0]]), Some((-4.0, 4.0, true)));
-        assert_eq!(scale(&[vec![f64::NAN]]), None);
-        assert_eq!(scale(&[vec![2.0, 2.0]]), Some((1.5, 2.5, false)));
+        assert_eq!(scale(&[vec![1.0, f64::NAN], vec![3.0]], false), Some((1.0, 3.0, false)));
+        assert_eq!(scale(&[vec![-1.0, 4.0]], false), Some((-4.0, 4.0, true)));
+        assert_eq!(scale(&[vec![-1.0, 4.0]], true), Some((-1.0, 4.0, false)));
+        assert_eq!(scale(&[vec![f64::NAN]], false), None);
+        assert_eq!(scale(&[vec![2.0, 2.0]], false), Some((1.5, 2.5, false)));
         assert_eq!(colour(f64::INFINITY, (0.0, 1.0, false)), NAN_COLOR);
     }
 }

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color, IntoFont, RGBColor, TextStyle};
 
 use super::canvas::Area;
-use super::style::{FONT, LEGEND_SIZE, YELLOW};
+use super::style::{FONT, LEGEND_SIZE, TINT_ALPHA, YELLOW};
 use crate::Result;
 
 /// The small picture beside a legend label.
@@ -20,6 +20,8 @@ pub enum Swatch {
     Box(RGBColor),
     /// The shaded memorization → grokking region.
     Shade,
+    /// A lightly tinted region (stage bands).
+    Tint(RGBColor),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -76,6 +78,7 @@ pub fn draw(area: &Area, entries: &[Entry]) -> Result<()> {
             Swatch::Dot(c) => area.draw(&Circle::new((x + SWATCH_WIDTH / 2, y), 7, c.filled()))?,
             Swatch::Box(c) => area.draw(&Rectangle::new([(x + 6, y - 10), (x + SWATCH_WIDTH - 6, y + 10)], c.filled()))?,
             Swatch::Shade => area.draw(&Rectangle::new([(x, y - 11), (x + SWATCH_WIDTH, y + 11)], YELLOW.mix(0.35).filled()))?,
+            Swatch::Tint(color) => area.draw(&Rectangle::new([(x, y - 11), (x + SWATCH_WIDTH, y + 11)], color.mix(TINT_ALPHA).filled()))?,
         }
         area.draw_text(&e.label, &style, (x + SWATCH_WIDTH + 8, y))?;
     }

@@ -11,7 +11,7 @@ use super::axis::{Axis, Scale};
 use super::canvas::Area;
 use super::frame::{self, Plot, X_LABEL_AREA, Y_LABEL_AREA};
 use super::legend::{Entry, Swatch};
-use super::style::{AXIS_LABEL_SIZE, FONT, TICK_SIZE, YELLOW};
+use super::style::{AXIS_LABEL_SIZE, FONT, TICK_SIZE, TINT_ALPHA, YELLOW};
 use crate::Result;
 
 #[derive(Clone, Debug)]
@@ -61,6 +61,15 @@ pub struct Level {
     pub right: bool,
 }
 
+/// A tinted x interval.
+#[derive(Clone, Debug)]
+pub struct Tint {
+    pub from: f64,
+    pub to: f64,
+    pub color: RGBColor,
+    pub label: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct YAxis {
     pub label: String,
@@ -85,6 +94,8 @@ pub struct Panel {
     pub levels: Vec<Level>,
     /// The shaded x interval (memorization → grokking).
     pub band: Option<(f64, f64)>,
+    /// Tinted x intervals with their legend labels (one legend entry per label).
+    pub tints: Vec<Tint>,
     /// Leave room for a right axis this panel lacks, so that it lines up with a panel above
     /// or below that has one.
     pub right_gutter: bool,
@@ -104,6 +115,7 @@ impl Panel {
             marks: vec![],
             levels: vec![],
             band: None,
+            tints: vec![],
             right_gutter: false,
         }
     }
@@ -151,6 +163,11 @@ impl Panel {
 
     pub fn band(mut self, band: Option<(f64, f64)>) -> Panel {
         self.band = band;
+        self
+    }
+
+    pub fn tint(mut self, from: f64, to: f64, color: RGBColor, label: impl Into<String>) -> Panel {
+        self.tints.push(Tint { from, to, color, label: label.into() });
         self
     }
 
@@ -219,6 +236,11 @@ impl Panel {
         if self.band.is_some() {
             entries.push(Entry { swatch: Swatch::Shade, label: "memorization → grokking".to_string() });
         }
+        for t in self.tints.iter().filter(|t| !t.label.is_empty()) {
+            if !entries.iter().any(|e| e.label == t.label) {
+                entries.push(Entry { swatch: Swatch::Tint(t.color), label: t.label.clone() });
+            }
+        }
         entries.extend(self.marks.iter().map(|m| Entry { swatch: Swatch::Dashed(m.color), label: m.label.clone() }));
         entries.extend(self.levels.iter().filter(|v| !v.label.is_empty()).map(|v| Entry { swatch: Swatch::Dashed(v.color), label: v.label.clone() }));
         entries
@@ -263,6 +285,12 @@ impl Panel {
     fn draw_layers(&self, plot: &Plot, right: bool) -> Result<()> {
         let (xr, yr) = (plot.as_coord_spec().x_spec().clone(), plot.as_coord_spec().y_spec().clone());
         if !right {
+            for t in &self.tints {
+                let (a, b) = (t.from.max(xr.lo), t.to.min(xr.hi));
+                if a < b {
+                    plot.draw(&Rectangle::new([(a, yr.lo), (b, yr.hi)], t.color.mix(TINT_ALPHA).filled()))?;
+                }
+            }
             if let Some((from, to)) = self.band {
                 let (a, b) = (from.max(xr.lo), to.min(xr.hi));
                 if a < b {
@@ -277,7 +305,7 @@ impl Panel {
             plot.draw(&DashedPathElement::new(vec![(xr.lo, v.y), (xr.hi, v.y)], 6, 6, v.color.stroke_width(2)))?;
         }
         for line in self.lines.iter().filter(|l| l.right == right) {
-            let clamp = |(x, y): (f64, f64)| (x, y.clamp(yr.lo, yr.hi));
+            let clamp = |(x, y): (f64, f64)| (x.clamp(xr.lo, xr.hi), y.clamp(yr.lo, yr.hi));
             for segment in segments(&line.points, |p| self.shows(line, p)) {
                 let pts: Vec<(f64, f64)> = segment.iter().copied().map(clamp).collect();
                 if line.dots || pts.len() == 1 {
@@ -287,7 +315,11 @@ impl Panel {
                 } else if line.dashed {
                     plot.draw(&DashedPathElement::new(pts, 12, 7, line.color.stroke_width(3)))?;
                 } else {
-                    plot.draw(&PathElement::new(pts, line.color.stroke_width(3)))?;
+                    // Segment by segment: a polyline's miter joins spike far out of the chart
+                    // where it turns back sharply (a scatter joined in order).
+                    for pair in pts.windows(2) {
+                        plot.draw(&PathElement::new(pair.to_vec(), line.color.stroke_width(3)))?;
+                    }
                 }
             }
         }

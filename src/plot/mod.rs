@@ -14,9 +14,15 @@
 //! | `circuit_competition_detailed.png` | α_alg and α_mem; their ratio with the crossover marked; excluded and restricted loss | `alpha_alg`, `alpha_mem`, `circuit_ratio`, `excluded_loss`, `restricted_loss` |
 //! | `spectral_attribution_heatmap.png` | checkpoints × k of the ablate-k and keep-only-k margins | `attr_ablate`, `attr_keep` |
 //! | `fsd.png` | FSD with its ceiling step and val accuracy; its permutation p-value | `fsd`, `fsd_p` |
-//! | `intrinsic_dimension.png` | PCA participation ratio, TwoNN dimension, H1 persistence | `pca_pr*`, `twonn_id*`, `betti1_persistence` |
+//! | `intrinsic_dimension.png` | participation ratio and TwoNN dimension of W_E, W_U and the hidden representations (and their class centroids); the longest H1 bar and β₁ of the centroids (in their leading plane and in full) and of the cloud | `pca_pr_*`, `twonn_id_*`, `geom.*` |
+//! | `dynamics.png` | seed 003's stage metrics of W1 (‖W1‖, motion per update, per-neuron gradient cosine, gradient norm, feature diversity) and accuracy, Tian's stages as bands | `w1_norm`, `w1_delta_rate`, `grad_cosine_unit`, `grad_norm`, `feature_diversity`, `stage` |
 //! | `attention_entropy.png` | last-query attention entropy per head, one panel per layer, ln 4 marked | `attn_entropy` |
 //! | `power_spectrum_evolution.png` | checkpoints × k of W_E's (and W_U's) normalized spectrum q_k | `we_power`, `wu_power` |
+//! | `a1_constellation.png` | seed 000's A1: W_E's tokens in the strongest key frequency's plane at initialization, memorization, half way, grokking and the end | checkpoints, `key_freqs_final` |
+//! | `a2_phase_vs_token.png` | A2: each token's angle in that plane against k·t mod n at those steps | checkpoints, `key_freqs_final` |
+//! | `a3_band_evolution.png` | A3: W_E's spectral share at k ≤ 5 and above | `band_low`, `band_high` |
+//! | `a4_dominant_frequency.png` | A4: W_E's dominant frequency, the final key set marked | `dominant_freq`, `key_freqs_final` |
+//! | `a7_power_spectrum_2d.png` | A7: log |F2[k, m]|² of the last checkpoint's W_E over (token, hidden) | checkpoints |
 //!
 //! A multi-run directory (sweep.json) gets every run's figures in the run's own plots/, and
 //! in its own plots/: `overlay_val_acc.png`, `overlay_train_acc.png`, `overlay_val_loss.png`
@@ -34,12 +40,14 @@ pub mod lines;
 pub mod style;
 
 mod alignment;
+mod appendix;
 mod attribution;
 mod circuits;
+mod dynamics;
 mod fsd;
 mod geometry;
 mod overlay;
-mod phase;
+pub(crate) mod phase;
 mod sparsity;
 mod spectrum;
 mod training;
@@ -95,7 +103,13 @@ pub const FIGURES: &[(&str, FigureFn)] = &[
     ("fsd.png", fsd::fsd),
     ("intrinsic_dimension.png", geometry::intrinsic_dimension),
     ("attention_entropy.png", geometry::attention_entropy),
+    ("dynamics.png", dynamics::dynamics),
     ("power_spectrum_evolution.png", spectrum::power_spectrum_evolution),
+    ("a1_constellation.png", appendix::constellation),
+    ("a2_phase_vs_token.png", appendix::phase_vs_token),
+    ("a3_band_evolution.png", appendix::band_evolution),
+    ("a4_dominant_frequency.png", appendix::dominant_frequency),
+    ("a7_power_spectrum_2d.png", appendix::power_spectrum_2d),
 ];
 
 /// Plots `dir`: a single run, or a multi-run (its runs, then the overlays). Errors only when
@@ -109,7 +123,7 @@ pub fn plot_dir(dir: &Path, report: &mut dyn FnMut(&Outcome)) -> Result<Vec<Outc
     if dir.join(SWEEP_FILE).is_file() {
         let sweep = SweepFile::read(dir)?;
         let mut runs = vec![];
-        for run_dir in sweep.finished_dirs(dir) {
+        for run_dir in sweep.dirs(dir) {
             match Run::load(&run_dir) {
                 Ok(run) => {
                     plot_run(&run, &mut note)?;

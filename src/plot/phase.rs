@@ -70,10 +70,10 @@ pub fn phase_coherence(run: &Run, path: &Path) -> Result<Made> {
 
 /// One intervention's measures before and after.
 #[derive(Clone, Debug, PartialEq)]
-struct Intervention {
-    label: String,
-    before: BTreeMap<String, f64>,
-    after: BTreeMap<String, f64>,
+pub(crate) struct Intervention {
+    pub label: String,
+    pub before: BTreeMap<String, f64>,
+    pub after: BTreeMap<String, f64>,
 }
 
 const MEASURES: [&str; 4] = ["train_acc", "val_acc", "train_loss", "val_loss"];
@@ -96,6 +96,9 @@ fn collect(v: &Value, name: &str, step: Option<u64>, out: &mut Vec<Intervention>
             };
             if !before.is_empty() || !after.is_empty() {
                 let kind = ["kind", "mode", "method", "name"].iter().find_map(|k| map.get(*k).and_then(Value::as_str)).unwrap_or(name);
+                // A file name such as phase_in_plane_step_00001000 carries the step the label
+                // adds again.
+                let kind = kind.split("_step_").next().unwrap_or(kind);
                 let label = step.map_or_else(|| kind.to_string(), |s| format!("{kind} @ step {s}"));
                 out.push(Intervention { label, before, after });
                 return;
@@ -109,7 +112,7 @@ fn collect(v: &Value, name: &str, step: Option<u64>, out: &mut Vec<Intervention>
     }
 }
 
-fn read_interventions(run: &Run) -> std::result::Result<Vec<Intervention>, String> {
+pub(crate) fn read_interventions(run: &Run) -> std::result::Result<Vec<Intervention>, String> {
     let dir = run.dir.join(INTERVENTIONS_DIR);
     let last_step = run.records.last().and_then(|r| r.get("step")).and_then(Value::as_u64).map_or("S".to_string(), |s| s.to_string());
     let advice = format!("run `grokgpu intervene phase --run-dir {} --step {last_step}` first", run.dir.display());
@@ -190,6 +193,9 @@ mod tests {
         collect(&v, "phase", None, &mut found);
         let labels: Vec<&str> = found.iter().map(|i| i.label.as_str()).collect();
         assert_eq!(labels, ["in-plane @ step 1500", "literal @ step 1500"]);
+        let mut from_file = vec![];
+        collect(&json!({"step": 1000, "before": {"val_acc": 1.0}, "after": {"val_acc": 0.5}}), "phase_literal_step_00001000", None, &mut from_file);
+        assert_eq!(from_file[0].label, "phase_literal @ step 1000");
         assert_eq!(found[0].after["train_acc"], 0.98);
         assert_eq!(found[1].before["val_acc"], 0.99);
     }

@@ -7,7 +7,7 @@ use super::lines::{Line, Panel};
 use super::style::{BLUE, GREY, ORANGE, VERMILLION};
 use super::training::accuracy_panel;
 use super::{figure, Made};
-use crate::analysis::events::peak_step;
+use crate::analysis::events::half_fall_step;
 use crate::Result;
 
 /// n_eff (left) and Gini (right) of W_E's normalized spectrum, with the n_eff peak, above
@@ -27,9 +27,8 @@ pub fn gini_ipr(run: &Run, path: &Path) -> Result<Made> {
     if !wu_gini.is_empty() {
         sparsity = sparsity.line(Line::new("Gini of W_U", wu_gini, ORANGE).dashed().right());
     }
-    let peak = peak_step(&n_eff.iter().map(|&(s, v)| (s as u64, v)).collect::<Vec<_>>());
-    if let Some(step) = peak {
-        sparsity = sparsity.mark(step as f64, format!("n_eff peak (step {step})"), GREY);
+    if let Some(step) = half_fall_step(&n_eff.iter().map(|&(s, v)| (s as u64, v)).collect::<Vec<_>>()) {
+        sparsity = sparsity.mark(step as f64, format!("n_eff half fall (step {step})"), GREY);
     }
     figure(path, "Sparsity of the embedding spectrum: n_eff (IPR) and Gini", &run.subtitle(), &[sparsity, accuracy_panel(run)], 1)
 }

@@ -95,6 +95,7 @@ fn spectrum_heatmap(power: &[(u64, Vec<f64>)], matrix: &str) -> Heatmap {
         rows: (1..=k_max).map(|k| k.to_string()).collect(),
         values: normalized(power),
         value_label: "q_k = E_k / Σ E_k".to_string(),
+        sequential: true,
     }
 }
 

@@ -38,6 +38,8 @@ pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
 pub const SKY: RGBColor = RGBColor(86, 180, 233);
 pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
 pub const BLACK: RGBColor = RGBColor(0, 0, 0);
+/// Opacity of tinted regions (stage bands): light enough for lines to read on top.
+pub const TINT_ALPHA: f64 = 0.18;
 pub const YELLOW: RGBColor = RGBColor(240, 228, 66);
 pub const GREY: RGBColor = RGBColor(110, 110, 110);
 pub const LIGHT_GREY: RGBColor = RGBColor(225, 225, 225);

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::io::write_atomic;
 use crate::{Error, Result};
 
-/// One evaluation (RUNS.md). Losses and accuracies are exact over the whole train /
+/// One evaluation (docs/runs.md). Losses and accuracies are exact over the whole train /
 /// validation sets. A non-finite value is written as null and read back as NaN.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvalRecord {

@@ -1,4 +1,4 @@
-//! The run directory (RUNS.md): every file name a run or a multi-run uses, with its reader
+//! The run directory (docs/runs.md): every file name a run or a multi-run uses, with its reader
 //! and writer. Training, analysis and plotting reach run files through this module only.
 
 mod checkpoints;
@@ -30,6 +30,10 @@ pub const ANALYSIS_FILE: &str = "analysis.jsonl";
 /// The run's summary, as data and as a table.
 pub const SUMMARY_JSON: &str = "summary.json";
 pub const SUMMARY_MD: &str = "summary.md";
+/// `grokgpu report`: the paper kit as Markdown, its tables as LaTeX (all, and one file each).
+pub const REPORT_MD: &str = "report.md";
+pub const REPORT_TEX: &str = "report.tex";
+pub const REPORT_TABLES_DIR: &str = "tables";
 /// The figures of `grokgpu plot`.
 pub const PLOTS_DIR: &str = "plots";
 /// The results of `grokgpu intervene`.
@@ -46,5 +50,18 @@ pub const EXPERIMENT_MD: &str = "experiment.md";
 pub const WD_FORK_FIGURE: &str = "delta_t_vs_inverse_lambda.png";
 
 /// Files and folders a run owns; `--force` removes exactly these.
-const RUN_ENTRIES: &[&str] =
-    &[CONFIG_FILE, DATASET_FILE, METRICS_FILE, STATE_FILE, CHECKPOINT_DIR, ANALYSIS_FILE, SUMMARY_JSON, SUMMARY_MD, PLOTS_DIR, INTERVENTIONS_DIR];
+const RUN_ENTRIES: &[&str] = &[
+    CONFIG_FILE,
+    DATASET_FILE,
+    METRICS_FILE,
+    STATE_FILE,
+    CHECKPOINT_DIR,
+    ANALYSIS_FILE,
+    SUMMARY_JSON,
+    SUMMARY_MD,
+    PLOTS_DIR,
+    INTERVENTIONS_DIR,
+    REPORT_MD,
+    REPORT_TEX,
+    REPORT_TABLES_DIR,
+];

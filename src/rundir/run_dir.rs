@@ -1,4 +1,4 @@
-//! A run directory (RUNS.md): creating, reopening and resuming it; config.json and
+//! A run directory (docs/runs.md): creating, reopening and resuming it; config.json and
 //! dataset.safetensors. Every file is written atomically; config.json is written last when a
 //! run is created, so a directory with a config.json always holds a complete start.
 

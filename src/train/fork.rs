@@ -14,6 +14,7 @@
 
 use std::path::PathBuf;
 
+use super::progress::Progress;
 use super::run::{lock_run_dirs, train_schedule, Runs};
 use super::trainer::Trainer;
 use crate::config::sweep::{expand, SweepAxis};
@@ -127,7 +128,12 @@ fn state_at(gpu: &Gpu, parent: &RunConfig, dir: &RunDir, step: u64) -> Result<Ru
     }
     println!("replaying {} to step {step}", parent.dir.display());
     let mut replay = Trainer::new(gpu, vec![parent.clone()])?;
-    replay.train(step);
+    let progress = Progress::new(step, 0);
+    while replay.step < step {
+        replay.train((step - replay.step).min(parent.ckpt_every));
+        progress.advance_to(replay.step);
+    }
+    progress.finish();
     let state = replay.states().remove(0);
     let stored = read_checkpoint(&dir.checkpoint_path(step))?;
     // In the model's layout order, matched by name (a re-saved file may order them otherwise).

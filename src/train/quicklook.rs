@@ -1,5 +1,5 @@
 //! The spectral quick-look on every eval line: W_E's n_eff, Gini and dominant frequency
-//! (ANALYSES.md §1–2), from the engine's GPU FFT along the token axis of every run's
+//! (docs/analyses.md §1–2), from the engine's GPU FFT along the token axis of every run's
 //! embedding at once. Mul and div read the tokens in discrete-log order, as the full
 //! analysis does.
 

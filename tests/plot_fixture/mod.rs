@@ -1,6 +1,6 @@
 //! Synthetic run directories for the plotting tests: a run that memorizes by step ~300 and
 //! groks at ~1500, with metrics.jsonl, an analysis.jsonl holding every field of
-//! ANALYSES.md (some of them null, as NaN and ±∞ are written), interventions/phase.json, and
+//! docs/analyses.md (some of them null, as NaN and ±∞ are written), interventions/phase.json, and
 //! a weight-decay multi-run whose grokking step goes as 1/λ.
 
 use std::f64::consts::LN_2;
@@ -77,7 +77,7 @@ fn power(step: u64, g: f64, salt: u64) -> Vec<f64> {
         .collect()
 }
 
-/// n_eff and Gini of the normalized spectrum q (ANALYSES.md § 2).
+/// n_eff and Gini of the normalized spectrum q (docs/analyses.md § 2).
 fn sparsity(e: &[f64]) -> (f64, f64) {
     let total: f64 = e[1..].iter().sum();
     let mut q: Vec<f64> = e[1..].iter().map(|v| v / total).collect();
@@ -108,7 +108,7 @@ fn analysis() -> Vec<Value> {
             let attr_keep: Vec<f64> = (0..=K).map(|k| if KEYS.contains(&k) { 0.5 * margin } else { 0.1 * noise(s, k as u64) }).collect();
             let attr_ablate: Vec<f64> = (0..=K).map(|k| if KEYS.contains(&k) { margin - 0.55 * margin } else { margin - 0.05 * noise(s, k as u64 + 50).abs() }).collect();
             let entropy: Vec<Vec<f64>> = (0..2).map(|l| (0..4).map(|h| 4f64.ln() * (1.0 - 0.7 * g * (h + 1 + l) as f64 / 5.0)).collect()).collect();
-            json!({
+            let mut record = json!({
                 "step": s,
                 "token_order": "natural",
                 "we_power": we,
@@ -138,15 +138,34 @@ fn analysis() -> Vec<Value> {
                 "attr_ablate": attr_ablate,
                 "fsd": fsd,
                 "fsd_p": (0.5 * (1.0 - fsd)).max(0.001),
-                "pca_pr": 30.0 - 25.0 * g,
+                "geom.readout.pca_pr": 30.0 - 25.0 * g,
+                "geom.readout.centroid_pca_pr": 12.0 - 10.0 * g,
                 "pca_pr_we": 20.0 - 15.0 * g,
-                "twonn_id": 8.0 - 6.0 * g + 0.3 * noise(s, 5),
+                "geom.readout.twonn_id": 8.0 - 6.0 * g + 0.3 * noise(s, 5),
                 "twonn_id_we": 6.0 - 4.0 * g,
                 "betti1_persistence": 1.0 + 5.0 * g,
                 "attn_entropy": entropy,
                 "weight_norm": 40.0 - 20.0 * g,
                 "laziness": LN_2 * g,
-            })
+            });
+            // Geometry of the representations, bands and seed 003's dynamics (one json! per
+            // half: the macro's recursion limit).
+            let more = json!({
+                "geom.readout.centroid_plane_h1_persistence": 0.1 + 0.7 * g,
+                "geom.readout.centroid_plane_beta1": if g > 0.5 { 1 } else { 0 },
+                "band_low": 0.3 + 0.4 * g,
+                "band_high": 0.7 - 0.4 * g,
+                "dominant_freq": if g > 0.5 { KEYS[0] } else { 1 + (s as usize / 50) % K },
+                "w1_norm": 6.5 + 30.0 * sig((x - 200.0) / 60.0) - 8.0 * g,
+                "w1_delta_rate": 0.02 * (-x / 400.0).exp() + 5e-4,
+                "grad_cosine_unit": 0.9 - 1.0 * (-x / 100.0).exp(),
+                "grad_cosine_pairwise": 0.004 * (g - 0.5),
+                "grad_norm": 0.1 * (-x / 500.0).exp() + 0.005,
+                "feature_diversity": 0.93 - 0.02 * sig((x - 200.0) / 60.0) + 0.01 * g,
+                "stage": if s == 0 { "I" } else if x < 300.0 { "II" } else if g < 0.99 { "III" } else { "converged" },
+            });
+            record.as_object_mut().unwrap().extend(more.as_object().unwrap().clone());
+            record
         })
         .collect()
 }

@@ -24,23 +24,25 @@ cluster_install
 binary="$repo/target/release/grokgpu"
 
 # The example's scripts, unchanged, with a tiny sweep: 2 weight decays × 2 seeds of the quick
-# MLP, short enough for the CPU device, in 3 array tasks (so the shares are uneven).
+# MLP (p 23, width 32), short enough for the CPU device, in 3 array tasks (so the shares are uneven).
 mkdir -p "$work/submit"
 cp "$repo"/examples/slurm/*.sbatch "$work/submit/"
 cat >"$work/submit/sweep.env" <<ENV
 GROKGPU=$binary
 SWEEP_DIR=$work/submit/runs/sweep
-SWEEP_ARGS=(--preset quick --steps 300 --eval-every 50 --ckpt-every 50 --seeds 0,1 --sweep weight_decay=0.001,0.003)
+SWEEP_ARGS=(--preset quick --p 23 --d-model 32 --steps 200 --eval-every 50 --ckpt-every 50 --seeds 0,1 --sweep weight_decay=0.001,0.003)
 ENV
 source "$work/submit/sweep.env"
 tasks=3
 
 echo "== one process: the same sweep, for comparison"
+# Trained where the shares will write (files name their directory), then moved aside.
 reference="$work/reference"
-"$binary" train "${SWEEP_ARGS[@]}" --out-dir "$reference" >"$work/reference-train.log"
-"$binary" analyze --run-dir "$reference" >"$work/reference-analyze.log"
-"$binary" summarize "$reference" >"$work/reference-summarize.log"
-"$binary" plot --run-dir "$reference" >"$work/reference-plot.log"
+"$binary" train "${SWEEP_ARGS[@]}" --out-dir "$SWEEP_DIR" >"$work/reference-train.log"
+"$binary" analyze --run-dir "$SWEEP_DIR" >"$work/reference-analyze.log"
+"$binary" summarize "$SWEEP_DIR" >"$work/reference-summarize.log"
+"$binary" plot --run-dir "$SWEEP_DIR" >"$work/reference-plot.log"
+mv "$SWEEP_DIR" "$reference"
 
 echo "== Slurm: bringing up a single-node cluster"
 cluster_start "$work/cluster"
@@ -72,7 +74,7 @@ jobs_done() { [ -z "$(squeue -h -j "$array,$analysis" 2>/dev/null)" ]; }
 cluster_wait_for 1200 jobs_done || { echo "the jobs did not finish in 20 minutes" >&2; squeue; exit 1; }
 
 for job in "${array}_0" "${array}_1" "${array}_2" "$analysis"; do
-    state=$(scontrol show job "$job" | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -1)
+    state=$(scontrol show job "$job" 2>&1 | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -1 || true)
     if [ "$state" != COMPLETED ]; then
         echo "job $job ended $state; its output:" >&2
         cat "$work/submit"/grokgpu-*.out >&2 || true

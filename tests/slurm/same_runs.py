@@ -4,17 +4,19 @@
 
 Every file must exist in both and be the same bytes, except for what is wall-clock time or
 says how the sweep was split: `elapsed_s` in JSON and JSON-lines files, and the shard fields of
-sweep.json. Slurm's own output files and the run directories' lock files are not run data.
+sweep.json. The run directories' lock files (which hold the last writer's process id) are not
+run data.
 Exits 1 with one line per difference.
 """
 
+import difflib
 import json
 import pathlib
 import sys
 
 WALL_CLOCK_KEYS = {"elapsed_s"}
 SHARD_KEYS = {"shard", "shards"}
-NOT_RUN_DATA = {".lock"}
+NOT_RUN_DATA = {".grokgpu.lock"}
 
 
 def files(root):
@@ -49,8 +51,12 @@ def main():
     problems = [f"only in the one-process sweep: {f}" for f in sorted(a - b)]
     problems += [f"only in the merged sweep: {f}" for f in sorted(b - a)]
     for f in sorted(a & b):
-        if normalized(one / f, f) != normalized(merged / f, f):
+        a_value, b_value = normalized(one / f, f), normalized(merged / f, f)
+        if a_value != b_value:
             problems.append(f"differs: {f}")
+            if isinstance(a_value, bytes) and f.endswith((".md", ".tex")):
+                lines = difflib.unified_diff(a_value.decode().splitlines(), b_value.decode().splitlines(), lineterm="", n=0)
+                problems.extend("    " + line for line in list(lines)[2:8])
     for line in problems:
         print(line)
     if problems:

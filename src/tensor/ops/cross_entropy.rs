@@ -14,7 +14,7 @@
 use crate::gpu::{flat_grid, shaders, Access, Buffer, Dispatch, Kernel};
 use crate::tensor::{Node, Op, Tape, Tensor};
 
-/// How logits become probabilities (RUNS.md `loss`).
+/// How logits become probabilities (docs/runs.md `loss`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LossKind {
     /// Softmax cross-entropy.

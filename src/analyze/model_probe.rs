@@ -1,5 +1,5 @@
 //! Checkpoints' models run on the GPU over every (x, y) pair, for the model-based analyses
-//! (ANALYSES.md § 1 neurons, § 5–§ 10): logits, each MLP block's post-activation and each
+//! (docs/analyses.md § 1 neurons, § 5–§ 10): logits, each MLP block's post-activation and each
 //! attention layer's head outputs at the last position, the input of the readout, the
 //! attention probabilities, and the mean gradient of the train loss.
 //!
@@ -71,6 +71,8 @@ pub struct Activations {
     pub mlp_post: Vec<Vec<f32>>,
     /// Per attention layer, the heads' outputs at the last position, [N, d].
     pub head_outputs: Vec<Vec<f32>>,
+    /// Per block, the residual stream after it at the last position, [N, d] (Transformer).
+    pub residuals: Vec<Vec<f32>>,
     /// The readout's input (residual at the last position; the MLP's hidden layer), [N, d].
     pub readout_input: Vec<f32>,
     /// Per attention layer, [N, H, T, T].
@@ -82,6 +84,7 @@ struct Outputs {
     logits: Buffer,
     mlp_post: Vec<(Buffer, usize)>,
     head_outputs: Vec<(Buffer, usize)>,
+    residuals: Vec<(Buffer, usize)>,
     readout_input: Option<(Buffer, usize)>,
     attention_probs: Vec<(Buffer, usize)>,
 }
@@ -173,6 +176,7 @@ impl ForwardProgram {
             logits: tape.buf(out.logits).clone(),
             mlp_post: if everything { out.mlp_post.iter().map(|&t| last(&mut tape, t)).collect() } else { vec![] },
             head_outputs: if everything { out.head_outputs.iter().map(|&t| last(&mut tape, t)).collect() } else { vec![] },
+            residuals: if everything { out.residuals.iter().map(|&t| last(&mut tape, t)).collect() } else { vec![] },
             readout_input: everything.then(|| {
                 let width = *tape.shape(out.readout_input).last().expect("a width");
                 (tape.buf(out.readout_input).clone(), width)
@@ -304,6 +308,12 @@ impl<'g> ModelProbe<'g> {
                 for (a, part) in out.iter_mut().zip(read(buf, *w)) {
                     a.head_outputs.resize(f.outputs.head_outputs.len(), Vec::new());
                     append(&mut a.head_outputs[i], part);
+                }
+            }
+            for (i, (buf, w)) in f.outputs.residuals.iter().enumerate() {
+                for (a, part) in out.iter_mut().zip(read(buf, *w)) {
+                    a.residuals.resize(f.outputs.residuals.len(), Vec::new());
+                    append(&mut a.residuals[i], part);
                 }
             }
             if let Some((buf, w)) = &f.outputs.readout_input {

@@ -8,12 +8,12 @@
 //! power of two (zero padded) so that the cache holds few plans whatever the batch sizes.
 //! Accuracy is f32's: about 1e-6 of the largest bin (see the test against [`CpuDft`]).
 //!
-//! [`CpuDft`]: super::dft::CpuDft
+//! [`CpuDft`]: crate::analysis::dft::CpuDft
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::dft::{half_bins, Complex, Dft};
+use crate::analysis::dft::{half_bins, Complex, Dft};
 use crate::fft::{Axis, FftPlan, FftPlan2d, Transform};
 use crate::gpu::{Buffer, Gpu, Program};
 
