@@ -226,6 +226,15 @@ const CASES: &[Case] = &[
     case("plot: empty directory", empty_run, &["plot", "--run-dir", "RUN"], "RUN"),
     case("plot: a file", run_is_a_file, &["plot", "--run-dir", "RUN"], "RUN"),
     case("plot: corrupt sweep.json", |r| std::fs::write(r.join("sweep.json"), "{").unwrap(), &["plot", "--run-dir", "RUN"], "sweep.json"),
+    // fork
+    case("fork: no such step", untouched, &["fork", "--from", "RUN", "--step", "999", "--out-dir", "DIR/fork"], "no checkpoint at step 999"),
+    case("fork: neither step nor event", untouched, &["fork", "--from", "RUN", "--out-dir", "DIR/fork"], "required arguments"),
+    case("fork: an event without an analysis", untouched, &["fork", "--from", "RUN", "--at", "grokking", "--out-dir", "DIR/fork"], "run `grokgpu analyze --run-dir RUN` first"),
+    case("fork: a change of p", untouched, &["fork", "--from", "RUN", "--step", "3", "--set", "p=13", "--out-dir", "DIR/fork"], "cannot change p: 11 → 13"),
+    case("fork: negative weight decay", untouched, &["fork", "--from", "RUN", "--step", "3", "--set", "weight_decay=-1", "--out-dir", "DIR/fork"], "weight_decay must be ≥ 0"),
+    case("fork: no parent", no_run, &["fork", "--from", "RUN", "--step", "3", "--out-dir", "DIR/fork"], "holds no run"),
+    case("fork: onto its own parent", untouched, &["fork", "--from", "RUN", "--step", "3", "--out-dir", "RUN"], "already holds this run"),
+    busy("fork: into a directory another writer holds", &["fork", "--from", "RUN", "--step", "3", "--out-dir", "RUN"]),
     // export
     case("export: no directory", no_run, &["export", "--run-dir", "RUN", "--out", "DIR/out", "--format", "transformer-lens"], "holds no run"),
     case("export: a model TransformerLens lacks", untouched, &["export", "--run-dir", "RUN", "--out", "DIR/out", "--format", "transformer-lens"], "TransformerLens has no model like grokgpu's MLP"),
@@ -341,7 +350,7 @@ fn check_command(command: &str) {
 #[test]
 fn the_table_covers_every_writing_command() {
     assert!(CASES.len() >= 40, "{} cases", CASES.len());
-    for command in ["train", "analyze", "intervene", "plot", "export", "bench"] {
+    for command in ["train", "analyze", "intervene", "plot", "fork", "export", "bench"] {
         assert!(CASES.iter().any(|c| c.name.starts_with(&format!("{command}:"))), "no case for {command}");
     }
 }
@@ -364,6 +373,11 @@ fn intervene_faults() {
 #[test]
 fn plot_faults() {
     check_command("plot");
+}
+
+#[test]
+fn fork_faults() {
+    check_command("fork");
 }
 
 #[test]

@@ -179,8 +179,12 @@ fn describe(e: &SafeTensorError) -> String {
 pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<SafeTensors> {
     let (header_len, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| Error::msg(format!("{origin}: {}", describe(&e))))?;
     let data = &bytes[8 + header_len..];
+    // Data order; empty tensors share an offset, and take name order among themselves (the
+    // crate's own order for them follows a hash map's).
+    let mut names = header.offset_keys();
+    names.sort_by_key(|n| (header.info(n).map(|i| i.data_offsets), n.clone()));
     let mut tensors = vec![];
-    for name in header.offset_keys() {
+    for name in names {
         let info = header.info(&name).expect("offset_keys lists the header's own names");
         let (begin, end) = info.data_offsets;
         let values = TensorData::from_le_bytes(info.dtype, &data[begin..end])

@@ -22,6 +22,7 @@ use crate::config::vary::{forbidden_changes, Change};
 use crate::config::{CkptDtype, ForkOrigin, RunConfig};
 use crate::gpu::Gpu;
 use crate::io::safetensors::TensorData;
+use crate::nn::init::param_specs;
 use crate::rundir::metrics::{read_metrics, MetricsLog};
 use crate::rundir::state::{read_state, RunState};
 use crate::rundir::summary::read_events;
@@ -135,7 +136,9 @@ fn state_at(gpu: &Gpu, parent: &RunConfig, dir: &RunDir, step: u64) -> Result<Ru
     progress.finish();
     let state = replay.states().remove(0);
     let stored = read_checkpoint(&dir.checkpoint_path(step))?;
-    let stored: Vec<f32> = stored.params.into_iter().flat_map(|(_, _, v)| v).collect();
+    // In the model's layout order, matched by name (a re-saved file may order them otherwise).
+    let mut by_name: std::collections::BTreeMap<String, Vec<f32>> = stored.params.into_iter().map(|(n, _, v)| (n, v)).collect();
+    let stored: Vec<f32> = param_specs(parent).iter().flat_map(|s| by_name.remove(&s.name).unwrap_or_default()).collect();
     let replayed = match parent.ckpt_dtype {
         CkptDtype::F32 => state.params.clone(),
         CkptDtype::F16 => TensorData::f16_from_f32(&state.params).to_f32().expect("f16 converts to f32"),

@@ -82,8 +82,8 @@ fn param_count(spec: &ModelSpec) -> u64 {
     }
 }
 
-/// Refuses a model whose buffers exceed what the adapter can bind, with the sizes; checked
-/// from the settings alone, before anything is allocated.
+/// Refuses `runs` runs like `cfg` trained together when their buffers exceed what the adapter
+/// can bind, with the sizes; checked from the settings alone, before anything is allocated.
 fn check_fits(gpu: &Gpu, cfg: &RunConfig, runs: usize) -> Result<()> {
     let (spec, rows) = (&cfg.model_spec(), cfg.batch_len());
     let (examples, train_rows) = (cfg.examples(), cfg.train_len());
