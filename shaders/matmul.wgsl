@@ -434,6 +434,43 @@ fn store(job: Job, at: u32, v: f32) {
     }
 }
 
+// One output element of C (or of a split-K partial), through the epilogue.
+fn store_output(job: Job, z: u32, batches: u32, row: u32, col: u32, value: f32) {
+    let p = job.p;
+    if (job.splitting) {
+        c[((job.split * batches + z) * p.m + row) * p.n + col] = value;
+        return;
+    }
+    let at = (z * p.m + row) * p.n + col;
+    var v = value;
+    if ((p.flags & FLAG_BIAS) != 0u) {
+        v += bias[z * p.bias_batch_stride + col];
+    }
+    if ((p.flags & FLAG_SAVE_PRE) != 0u) {
+        pre[at] = v;
+    }
+    v = activate(v, p.act);
+    if ((p.flags & FLAG_RESIDUAL) != 0u) {
+        v += residual[at];
+    }
+    store(job, at, v);
+}
+
+// One row sum of op(A) (or of a split-K partial).
+fn store_row_sum(job: Job, z: u32, batches: u32, row: u32, sum: f32) {
+    let p = job.p;
+    if (job.splitting) {
+        row_sums[(job.split * batches + z) * p.m + row] = sum;
+        return;
+    }
+    let at = z * p.m + row;
+    if ((p.flags & FLAG_ACCUMULATE_ROW_SUMS) != 0u) {
+        row_sums[at] = row_sums[at] + sum;
+    } else {
+        row_sums[at] = sum;
+    }
+}
+
 fn store_tile(
     job: Job,
     z: u32,
@@ -443,51 +480,20 @@ fn store_tile(
     sums: ptr<function, array<f32, TM_MAX>>,
     sum_rows: bool,
 ) {
-    let p = job.p;
     for (var i = 0u; i < TM; i++) {
         let row = job.row0 + lid.y * TM + i;
-        if (row >= p.m) {
+        if (row >= job.p.m) {
             break;
         }
-        if (job.splitting) {
-            let partial = (job.split * batches + z) * p.m + row;
-            if (ROW_SUMS && sum_rows) {
-                row_sums[partial] = (*sums)[i];
-            }
-            for (var q = 0u; q < 4u; q++) {
-                let col = job.col0 + 4u * lid.x + q;
-                if (col < p.n) {
-                    c[partial * p.n + col] = (*acc)[i][q];
-                }
-            }
-            continue;
-        }
         if (ROW_SUMS && sum_rows) {
-            let at = z * p.m + row;
-            if ((p.flags & FLAG_ACCUMULATE_ROW_SUMS) != 0u) {
-                row_sums[at] = row_sums[at] + (*sums)[i];
-            } else {
-                row_sums[at] = (*sums)[i];
-            }
+            store_row_sum(job, z, batches, row, (*sums)[i]);
         }
         for (var q = 0u; q < 4u; q++) {
             let col = job.col0 + 4u * lid.x + q;
-            if (col >= p.n) {
+            if (col >= job.p.n) {
                 break;
             }
-            let at = (z * p.m + row) * p.n + col;
-            var v = (*acc)[i][q];
-            if ((p.flags & FLAG_BIAS) != 0u) {
-                v += bias[z * p.bias_batch_stride + col];
-            }
-            if ((p.flags & FLAG_SAVE_PRE) != 0u) {
-                pre[at] = v;
-            }
-            v = activate(v, p.act);
-            if ((p.flags & FLAG_RESIDUAL) != 0u) {
-                v += residual[at];
-            }
-            store(job, at, v);
+            store_output(job, z, batches, row, col, (*acc)[i][q]);
         }
     }
 }
@@ -604,4 +610,167 @@ fn matmul_a4_b4(
         workgroupBarrier();
     }
     store_tile(job, wg.z, groups.z, lid, &acc, &sums, sum_rows);
+}
+
+// ---- the CPU-device family: no workgroup memory, no barriers ----
+//
+// A software adapter (lavapipe) runs a workgroup's invocations as the lanes of one SIMD
+// register; workgroup memory and barriers only cost it. Here a workgroup of WG_SIZE
+// invocations computes BM = TM rows × BN = 8·WG_SIZE columns: every invocation the same
+// TM rows and its own 8 adjacent columns, so the A values are uniform across the
+// workgroup (one scalar load each, broadcast to the lanes), and B's are two vec4s per k
+// in `matmul_simd_b4`. The host sets BM, BN, TM and WG_SIZE to match.
+//
+// Bounds guarantee: every row index is clamped to m − 1, every column to n − 1 (or a
+// quad's first column to n − 4; n is a multiple of 4 there), and k stays inside
+// [k_begin, k_end) ⊆ [0, k); the host checks each binding holds its matrices. So no load
+// leaves its binding; clamped rows and columns are computed and never stored. The
+// module is built without injected bounds checks on that guarantee.
+//
+// Each output sums its k terms with one fma per term in increasing k from zero, as the
+// tiled kernel does, so the two families give bit-identical products and row sums.
+
+const SIMD_COLS: u32 = 8u;
+
+// op(A)[row, kg] after the gate.
+fn simd_a(job: Job, z: u32, row: u32, kg: u32) -> f32 {
+    let at = a_offset(job, z, row, kg);
+    var v = a[at];
+    if (A_GATE != ACT_NONE) {
+        v = gated(v, gate[at]);
+    }
+    return v;
+}
+
+// The workgroup's accumulators: TM rows × this invocation's 8 columns (lo: the first 4).
+struct SimdBlock {
+    lo: array<vec4<f32>, TM_MAX>,
+    hi: array<vec4<f32>, TM_MAX>,
+    sums: array<f32, TM_MAX>,
+    // the TM rows, clamped to m − 1
+    rows: array<u32, TM_MAX>,
+    // the invocation's first column, and its 8 columns clamped to n − 1
+    col_base: u32,
+    cols: array<u32, SIMD_COLS>,
+}
+
+fn simd_block(job: Job, lane: u32) -> SimdBlock {
+    var blk: SimdBlock;
+    for (var i = 0u; i < TM; i++) {
+        blk.rows[i] = min(job.row0 + i, job.p.m - 1u);
+    }
+    blk.col_base = job.col0 + SIMD_COLS * lane;
+    for (var c = 0u; c < SIMD_COLS; c++) {
+        blk.cols[c] = min(blk.col_base + c, job.p.n - 1u);
+    }
+    return blk;
+}
+
+// acc += op(A)[rows, kg] · (b_lo, b_hi) for one k; the row sums gather op(A) too.
+fn simd_step(job: Job, z: u32, blk: ptr<function, SimdBlock>, kg: u32, b_lo: vec4<f32>, b_hi: vec4<f32>) {
+    for (var i = 0u; i < TM; i++) {
+        let av = simd_a(job, z, (*blk).rows[i], kg);
+        (*blk).lo[i] = fma(vec4<f32>(av), b_lo, (*blk).lo[i]);
+        (*blk).hi[i] = fma(vec4<f32>(av), b_hi, (*blk).hi[i]);
+        if (ROW_SUMS) {
+            (*blk).sums[i] += av;
+        }
+    }
+}
+
+fn simd_store(job: Job, z: u32, batches: u32, lane: u32, blk: ptr<function, SimdBlock>) {
+    for (var i = 0u; i < TM; i++) {
+        let row = job.row0 + i;
+        if (row >= job.p.m) {
+            break;
+        }
+        if (sums_rows(job, vec3<u32>(lane, 0u, 0u))) {
+            store_row_sum(job, z, batches, row, (*blk).sums[i]);
+        }
+        for (var c = 0u; c < SIMD_COLS; c++) {
+            let col = (*blk).col_base + c;
+            if (col >= job.p.n) {
+                break;
+            }
+            var v = (*blk).lo[i][c % 4u];
+            if (c >= 4u) {
+                v = (*blk).hi[i][c % 4u];
+            }
+            store_output(job, z, batches, row, col, v);
+        }
+    }
+}
+
+// B read as scalars: any size.
+fn simd_tile_b1(job: Job, z: u32, batches: u32, lane: u32) {
+    var blk = simd_block(job, lane);
+    for (var kg = job.k_begin; kg < job.k_end; kg++) {
+        var bs: array<f32, SIMD_COLS>;
+        for (var c = 0u; c < SIMD_COLS; c++) {
+            bs[c] = b_scalar(job, b_offset(job, z, kg, blk.cols[c]));
+        }
+        simd_step(job, z, &blk, kg, vec4<f32>(bs[0], bs[1], bs[2], bs[3]), vec4<f32>(bs[4], bs[5], bs[6], bs[7]));
+    }
+    simd_store(job, z, batches, lane, &blk);
+}
+
+// B read as vec4s: along n for A·B and Aᵀ·B (n a multiple of 4), along k for A·Bᵀ (k a
+// multiple of 4, and so are k_begin and k_end).
+fn simd_tile_b4(job: Job, z: u32, batches: u32, lane: u32) {
+    var blk = simd_block(job, lane);
+    if (job.tb) {
+        for (var k0 = job.k_begin; k0 < job.k_end; k0 += 4u) {
+            // bq[c][kk] = op(B)[k0 + kk, column c]
+            var bq: array<vec4<f32>, SIMD_COLS>;
+            for (var c = 0u; c < SIMD_COLS; c++) {
+                bq[c] = b_quad(job, b_offset(job, z, k0, blk.cols[c]) / 4u);
+            }
+            for (var kk = 0u; kk < 4u; kk++) {
+                let b_lo = vec4<f32>(bq[0][kk], bq[1][kk], bq[2][kk], bq[3][kk]);
+                let b_hi = vec4<f32>(bq[4][kk], bq[5][kk], bq[6][kk], bq[7][kk]);
+                simd_step(job, z, &blk, k0 + kk, b_lo, b_hi);
+            }
+        }
+    } else {
+        let q_lo = min(blk.col_base, job.p.n - 4u);
+        let q_hi = min(blk.col_base + 4u, job.p.n - 4u);
+        for (var kg = job.k_begin; kg < job.k_end; kg++) {
+            let b_lo = b_quad(job, b_offset(job, z, kg, q_lo) / 4u);
+            let b_hi = b_quad(job, b_offset(job, z, kg, q_hi) / 4u);
+            simd_step(job, z, &blk, kg, b_lo, b_hi);
+        }
+    }
+    simd_store(job, z, batches, lane, &blk);
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn matmul_simd_b1(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let job = job_of(wg, groups);
+    if (job.reduces) {
+        reduce_split(job, wg.z, groups.z, li);
+        return;
+    }
+    if (job.valid) {
+        simd_tile_b1(job, wg.z, groups.z, li);
+    }
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn matmul_simd_b4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let job = job_of(wg, groups);
+    if (job.reduces) {
+        reduce_split(job, wg.z, groups.z, li);
+        return;
+    }
+    if (job.valid) {
+        simd_tile_b4(job, wg.z, groups.z, li);
+    }
 }

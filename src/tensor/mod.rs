@@ -10,6 +10,7 @@
 //! place that lists every gradient rule is [`backward`].
 
 mod backward;
+pub mod gemm;
 pub mod ops;
 mod tape;
 

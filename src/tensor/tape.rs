@@ -1,7 +1,7 @@
 //! The tape: values (GPU buffers with shapes), the nodes that produced them, and the
 //! forward program recorded so far.
 
-use super::ops::matmul::SplitReduction;
+use super::gemm::SplitReduction;
 use super::ops::Op;
 use crate::gpu::{Buffer, Dispatch, Gpu, Program};
 
