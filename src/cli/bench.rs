@@ -49,8 +49,8 @@ pub struct MatmulOptions {
     /// Run counts R of the layers' products, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = MATMUL_RUNS.to_vec())]
     pub runs: Vec<usize>,
-    /// Sizes of the square products, comma-separated (--squares= for none).
-    #[arg(long, value_delimiter = ',', default_values_t = SQUARES.to_vec())]
+    /// Sizes of the square products, comma-separated (--squares alone for none).
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_values_t = SQUARES.to_vec())]
     pub squares: Vec<usize>,
     #[command(flatten)]
     pub common: Options,

@@ -183,8 +183,17 @@ impl<'a> Gemm<'a> {
         }
     }
 
-    fn params(&self) -> Params {
+    /// The first product's epilogue as FLAG_* bits (the shader's FIRST_FLAGS).
+    fn epilogue_flags(&self) -> u32 {
         let flag = |on: bool, bit: u32| if on { bit } else { 0 };
+        flag(self.bias.is_some(), FLAG_BIAS)
+            | flag(self.residual.is_some(), FLAG_RESIDUAL)
+            | flag(self.accumulate, FLAG_ACCUMULATE)
+            | flag(self.save_pre.is_some(), FLAG_SAVE_PRE)
+            | flag(self.row_sums.is_some_and(|(_, acc)| acc), FLAG_ACCUMULATE_ROW_SUMS)
+    }
+
+    fn params(&self) -> Params {
         let first = ProductParams {
             m: self.m as u32,
             n: self.n as u32,
@@ -192,13 +201,7 @@ impl<'a> Gemm<'a> {
             a_batch_stride: self.a_batch_stride as u32,
             b_batch_stride: self.b_batch_stride as u32,
             bias_batch_stride: self.bias_batch_stride as u32,
-            act: self.act.code(),
-            flags: flag(self.bias.is_some(), FLAG_BIAS)
-                | flag(self.residual.is_some(), FLAG_RESIDUAL)
-                | flag(self.accumulate, FLAG_ACCUMULATE)
-                | flag(self.save_pre.is_some(), FLAG_SAVE_PRE)
-                | flag(self.row_sums.is_some(), FLAG_ROW_SUMS)
-                | flag(self.row_sums.is_some_and(|(_, acc)| acc), FLAG_ACCUMULATE_ROW_SUMS),
+            _pad: [0; 2],
         };
         let second = self.second.map_or(ProductParams::default(), |s| ProductParams {
             m: s.m as u32,
@@ -207,8 +210,7 @@ impl<'a> Gemm<'a> {
             a_batch_stride: self.a_batch_stride as u32,
             b_batch_stride: s.b_batch_stride as u32,
             bias_batch_stride: 0,
-            act: Activation::None.code(),
-            flags: flag(s.accumulate, FLAG_ACCUMULATE),
+            _pad: [0; 2],
         });
         let finish = self.finish;
         Params {
@@ -261,6 +263,10 @@ impl<'a> Gemm<'a> {
             ("SECOND_TRANSPOSE_B", tb2 as u32 as f64),
             ("A_GATE", gate_act.code() as f64),
             ("ROW_SUMS", self.row_sums.is_some() as u32 as f64),
+            ("FIRST_FLAGS", self.epilogue_flags() as f64),
+            ("FIRST_ACT", self.act.code() as f64),
+            ("SECOND_ACCUMULATE", self.second.is_some_and(|s| s.accumulate) as u32 as f64),
+            ("SPLIT_K", split.is_some() as u32 as f64),
         ];
         constants.extend(variant.constants());
         let uniform = gpu.uniform(kernel.entry, &self.params());

@@ -1,11 +1,11 @@
-//! The launch's uniform block (WGSL `Params`) and its flag bits.
+//! The launch's uniform block (WGSL `Params`) and the epilogue's flag bits (WGSL
+//! `FIRST_FLAGS`, an override constant, and the reduction's `reduce_flags`).
 
 pub(super) const FLAG_BIAS: u32 = 1;
 pub(super) const FLAG_RESIDUAL: u32 = 2;
 pub(super) const FLAG_ACCUMULATE: u32 = 4;
 pub(super) const FLAG_SAVE_PRE: u32 = 8;
 pub(super) const FLAG_ACCUMULATE_ROW_SUMS: u32 = 16;
-pub(super) const FLAG_ROW_SUMS: u32 = 32;
 
 /// One product of a launch (WGSL `Product`).
 #[repr(C)]
@@ -17,8 +17,8 @@ pub(super) struct ProductParams {
     pub(super) a_batch_stride: u32,
     pub(super) b_batch_stride: u32,
     pub(super) bias_batch_stride: u32,
-    pub(super) act: u32,
-    pub(super) flags: u32,
+    /// Uniform structs are 16-byte aligned.
+    pub(super) _pad: [u32; 2],
 }
 
 #[repr(C)]
