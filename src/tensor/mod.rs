@@ -15,4 +15,4 @@ pub mod ops;
 mod tape;
 
 pub use ops::Op;
-pub use tape::{Node, Tape, Tensor};
+pub use tape::{Deferred, Node, Tape, Tensor};

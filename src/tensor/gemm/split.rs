@@ -5,6 +5,7 @@
 use super::kernel::{GemmKernel, Tile};
 use super::params::{Params, ProductParams, FLAG_ACCUMULATE, FLAG_ACCUMULATE_ROW_SUMS};
 use crate::gpu::{flat_grid, Buffer, Dispatch, Gpu};
+use crate::tensor::Deferred;
 
 /// Whether splitting k pays on this device, for the ops to set [`Gemm::split_k`](super::Gemm):
 /// not on the CPU device, whose few cores any product's tiles fill, so partials would only
@@ -66,6 +67,16 @@ impl SplitReduction {
 
     /// The reduction as a launch of its own.
     pub fn dispatch(&self, gpu: &Gpu) -> Dispatch {
+        Deferred::dispatch(self, gpu)
+    }
+}
+
+impl Deferred for SplitReduction {
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+
+    fn dispatch(&self, gpu: &Gpu) -> Dispatch {
         let variant = GemmKernel::Tiled(Tile::LARGE);
         let kernel = variant.entry((false, false));
         let params = Params {

@@ -15,7 +15,7 @@
 //!   again after this layer) is d(residual) += dy one elementwise copy.
 
 use super::elementwise::accumulate_scaled;
-use crate::tensor::gemm::{split_k_pays, Activation, Gemm, Layout, SecondProduct};
+use crate::tensor::gemm::{split_k_pays, SplitReduction, Activation, Gemm, Layout, SecondProduct};
 use crate::gpu::{Buffer, Dispatch};
 use crate::tensor::{Node, Op, Tape, Tensor};
 
@@ -105,12 +105,12 @@ pub fn backward(tape: &mut Tape, node: &Node, dy: &Buffer) -> Vec<Dispatch> {
             out.extend(dx_product.map(alone));
         }
         // dW has few tiles and a long k: split it, and finish the previous split here.
-        let pending = tape.take_reduction();
+        let pending = tape.take_deferred::<SplitReduction>();
         let gemm = Gemm { gate, accumulate, row_sums, second, split_k: split_k_pays(gpu), finish: pending.as_ref(), ..product };
         let (d, reduction) = gemm.dispatch_split(gpu);
         out.push(d);
         if let Some(r) = reduction {
-            tape.defer_reduction(r, &[Some(w), bias].into_iter().flatten().collect::<Vec<_>>());
+            tape.defer(r, &[Some(w), bias].into_iter().flatten().collect::<Vec<_>>());
         }
     } else if let Some(p) = dx_product {
         out.push(alone(p));

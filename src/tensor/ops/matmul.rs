@@ -2,7 +2,7 @@
 //! one product in another layout; see the table in `tensor::gemm`).
 
 use crate::gpu::{Buffer, Dispatch};
-use crate::tensor::gemm::{split_k_pays, Gemm, Layout, SecondProduct};
+use crate::tensor::gemm::{split_k_pays, SplitReduction, Gemm, Layout, SecondProduct};
 use crate::tensor::{Node, Op, Tape, Tensor};
 
 /// (batch, rows, cols) of a tensor [leading axes..., rows, cols], leading axes folded.
@@ -54,7 +54,7 @@ pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
     };
     // A·Bᵀ's two gradients both read dC as their A operand: one launch, unless they add
     // into one buffer (A·Aᵀ), since the products of one launch run concurrently.
-    if layout == Layout::ABt && tape.reduction_writing(a).is_none() && tape.reduction_writing(b).is_none() {
+    if layout == Layout::ABt && !tape.deferred_writes(a) && !tape.deferred_writes(b) {
         let (ga, gb) = (tape.grad_target(a), tape.grad_target(b));
         if let (Some((ga, acc_a)), Some((gb, acc_b))) = (&ga, &gb) {
             if !ga.overlaps(gb) {
@@ -63,12 +63,12 @@ pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
                 let (layout, [_, m2, n2, k2], _, right) = da;
                 let second = SecondProduct { accumulate: *acc_a, ..SecondProduct::new(layout, [m2, n2, k2], right, ga) };
                 let (layout, dims, left, right) = db;
-                let pending = tape.take_reduction();
+                let pending = tape.take_deferred::<SplitReduction>();
                 let gemm = Gemm { accumulate: *acc_b, second: Some(second), split_k: split_k_pays(gpu), finish: pending.as_ref(), ..Gemm::new(layout, dims, left, right, gb) };
                 let (d, reduction) = gemm.dispatch_split(gpu);
                 out.push(d);
                 if let Some(r) = reduction {
-                    tape.defer_reduction(r, &[b]);
+                    tape.defer(r, &[b]);
                 }
                 return out;
             }
@@ -77,7 +77,7 @@ pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
         // (grad_target was asked once already, so later contributions accumulate.)
         for (grad, (layout, dims, left, right)) in [(ga, da), (gb, db)] {
             if let Some((grad, accumulate)) = grad {
-                let pending = tape.take_reduction();
+                let pending = tape.take_deferred::<SplitReduction>();
                 out.push(Gemm { accumulate, finish: pending.as_ref(), ..Gemm::new(layout, dims, left, right, &grad) }.dispatch(gpu));
             }
         }
@@ -87,14 +87,14 @@ pub fn backward(tape: &mut Tape, node: &Node, dout: &Buffer) -> Vec<Dispatch> {
     // left pending before it.
     for (input, (layout, dims, left, right)) in [(a, da), (b, db)] {
         // A·A: the first product's split writes the gradient the second adds to.
-        out.extend(tape.reduction_writing(input).map(|r| r.dispatch(gpu)));
+        out.extend(tape.deferred_writing(input));
         if let Some((grad, accumulate)) = tape.grad_target(input) {
-            let pending = tape.take_reduction();
+            let pending = tape.take_deferred::<SplitReduction>();
             let gemm = Gemm { accumulate, split_k: split_k_pays(gpu), finish: pending.as_ref(), ..Gemm::new(layout, dims, left, right, &grad) };
             let (d, reduction) = gemm.dispatch_split(gpu);
             out.push(d);
             if let Some(r) = reduction {
-                tape.defer_reduction(r, &[input]);
+                tape.defer(r, &[input]);
             }
         }
     }
