@@ -17,7 +17,7 @@ enum Command {
     /// (override with GROKGPU_BACKEND=vulkan|metal|dx12|gl and GROKGPU_ADAPTER=<name substring>).
     Devices,
     /// Train a grokking setup (default: the power2022 preset into runs/power2022).
-    Train(Box<grokgpu::train::args::Args>),
+    Train(Box<cli::train::Args>),
     /// Draw the figures of a run directory (or of every run of a multi-run, plus overlays)
     /// into DIR/plots/.
     Plot(cli::plot::Args),
@@ -41,7 +41,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Devices => cli::devices::run(),
-        Command::Train(args) => grokgpu::train::run::train(&args),
+        Command::Train(args) => cli::train::run(&args),
         Command::Plot(args) => cli::plot::run(&args),
         Command::Analyze(args) => cli::analyze::run(&args),
         Command::Intervene { command } => cli::intervene::run(command),

@@ -5,8 +5,8 @@
 use grokgpu::data::Task;
 use grokgpu::gpu::Gpu;
 use grokgpu::nn::init::{init_params, param_specs};
-use grokgpu::train::config::{BatchSize, Model, Optimizer, RunConfig};
-use grokgpu::train::presets::preset;
+use grokgpu::config::presets::preset;
+use grokgpu::config::{BatchSize, Model, Optimizer, RunConfig};
 use grokgpu::train::trainer::Trainer;
 use grokgpu_reference as reference;
 use reference::cross_entropy::Loss;
@@ -29,7 +29,7 @@ fn config(model: Model, optimizer: Optimizer) -> RunConfig {
     c.heads = 2;
     c.d_mlp = 16;
     if model == Model::Transformer {
-        c.norm = grokgpu::train::config::Norm::Pre;
+        c.norm = grokgpu::config::Norm::Pre;
     }
     c.optimizer = optimizer;
     c.lr = 1e-2;

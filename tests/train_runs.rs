@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use grokgpu::config::presets::preset;
+use grokgpu::config::RunConfig;
 use grokgpu::gpu::Gpu;
-use grokgpu::train::config::RunConfig;
-use grokgpu::train::metrics::read_metrics;
-use grokgpu::train::presets::preset;
-use grokgpu::train::rundir::read_checkpoint;
+use grokgpu::rundir::metrics::read_metrics;
+use grokgpu::rundir::read_checkpoint;
 use grokgpu::train::trainer::Trainer;
 
 fn grokgpu(args: &[&str]) -> std::process::Output {
@@ -28,7 +28,7 @@ fn small(seed: u64) -> RunConfig {
     let mut c = preset("quick").unwrap().config;
     c.p = 23;
     c.d_model = 16;
-    c.batch_size = grokgpu::train::config::BatchSize::Size(64);
+    c.batch_size = grokgpu::config::BatchSize::Size(64);
     c.seed = seed;
     c.data_seed = seed;
     c.steps = 40;

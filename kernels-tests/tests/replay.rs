@@ -4,8 +4,8 @@
 //! (epoch boundaries and submits of the most updates included). This file holds a single
 //! test so no other test touches the counters.
 
-use grokgpu::train::config::{BatchSize, GrokfastEma, RunConfig};
-use grokgpu::train::presets::preset;
+use grokgpu::config::presets::preset;
+use grokgpu::config::{BatchSize, GrokfastEma, RunConfig};
 use grokgpu::train::trainer::{Trainer, MAX_STEPS_PER_SUBMIT};
 use grokgpu_kernels_tests::gpu;
 

@@ -9,8 +9,8 @@ use crate::analysis::model_probe::ProbeData;
 use crate::analysis::pairs::PairGrid;
 use crate::analysis::spectrum::TokenOrder;
 use crate::nn::spec::ModelSpec;
-use crate::train::rundir::read_checkpoint;
-use crate::train::{RunConfig, RunDir};
+use crate::config::RunConfig;
+use crate::rundir::{read_checkpoint, RunDir, CHECKPOINT_DIR};
 use crate::{bail, Error, Result};
 
 pub struct RunContext {
@@ -45,7 +45,7 @@ impl RunContext {
         let order = TokenOrder::for_task(task, p);
         let checkpoints = dir.checkpoints()?;
         if checkpoints.is_empty() {
-            bail!("{} has no checkpoints to analyze", dir.path.join("checkpoints").display());
+            bail!("{} has no checkpoints to analyze", dir.path.join(CHECKPOINT_DIR).display());
         }
         Ok(RunContext {
             grid: PairGrid::new(&dataset.x, &dataset.y, p, order),

@@ -17,10 +17,9 @@ use crate::analysis::spectrum::{key_freqs, TokenSpectrum};
 use crate::analysis::Matrix;
 use crate::gpu::Gpu;
 use crate::io::write_atomic;
+use crate::rundir::INTERVENTIONS_DIR;
 use crate::tensor::ops::cross_entropy::LossKind;
 use crate::{bail, choice_enum, Error, Result};
-
-pub const INTERVENTIONS_DIR: &str = "interventions";
 
 choice_enum!(
     /// Which phase intervention (ANALYSES.md § 4).

@@ -15,7 +15,7 @@ use super::context::RunContext;
 use super::families::Family;
 use super::gather::{Gathered, Gatherer, Loaded};
 use super::record::{record, Reference};
-use super::store::{Record, Store, ANALYSIS_FILE};
+use super::store::{Record, Store};
 use super::summary_files::write_summary;
 use super::timings::Timings;
 use super::weights::w1_name;
@@ -24,7 +24,8 @@ use crate::analysis::spectrum::{key_freqs, TokenSpectrum};
 use crate::analysis::summary::Summary;
 use crate::analysis::Matrix;
 use crate::gpu::Gpu;
-use crate::train::sweep::{SweepFile, SWEEP_FILE};
+use crate::rundir::sweep_file::SweepFile;
+use crate::rundir::{ANALYSIS_FILE, SWEEP_FILE};
 use crate::{bail, Result};
 
 /// Checkpoints one GPU batch holds by default.

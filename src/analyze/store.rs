@@ -12,8 +12,6 @@ use super::families::Family;
 use crate::io::write_atomic;
 use crate::{Error, Result};
 
-pub const ANALYSIS_FILE: &str = "analysis.jsonl";
-
 pub type Record = Map<String, Value>;
 
 /// The records of one run, by step.
@@ -92,6 +90,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::io::test_dir;
+    use crate::rundir::ANALYSIS_FILE;
 
     fn fresh(step: u64, key: &[usize], fields: &[(&str, f64)]) -> Record {
         let mut r = Record::new();

@@ -10,12 +10,9 @@ use super::store::{Record, Store};
 use crate::analysis::events::{crossover_step, lead};
 use crate::analysis::summary::Summary;
 use crate::io::write_atomic;
-use crate::train::metrics::read_metrics;
-use crate::train::RunDir;
+use crate::rundir::metrics::read_metrics;
+use crate::rundir::{RunDir, SUMMARY_JSON, SUMMARY_MD};
 use crate::Result;
-
-pub const SUMMARY_JSON: &str = "summary.json";
-pub const SUMMARY_MD: &str = "summary.md";
 
 /// metrics.jsonl's records (none if the file is missing) with each analysis record's fields
 /// added at its step (analysis fields win where both have one, e.g. `weight_norm`).

@@ -3,7 +3,7 @@
 
 use crate::analysis::Matrix;
 use crate::nn::spec::ModelSpec;
-use crate::train::rundir::Checkpoint;
+use crate::rundir::Checkpoint;
 use crate::{bail, Result};
 
 /// `unembed.weight` of the Transformer, `fc2.weight` of the MLP: one row per class.

@@ -4,8 +4,10 @@
 
 use std::time::Instant;
 
+use std::path::Path;
+
+use crate::config::{run_configs, RunPlan};
 use crate::gpu::{Gpu, Program};
-use crate::train::args::Args;
 use crate::train::trainer::{Trainer, MAX_STEPS_PER_SUBMIT};
 use crate::Result;
 
@@ -35,18 +37,8 @@ impl StepResult {
 
 /// The trainer of `preset` with `runs` seeds (nothing is written to disk).
 pub fn trainer<'g>(gpu: &'g Gpu, preset: &str, runs: usize) -> Result<Trainer<'g>> {
-    #[derive(clap::Parser)]
-    struct Command {
-        #[command(flatten)]
-        args: Args,
-    }
-    let mut argv = vec!["bench".to_string(), "--preset".into(), preset.into()];
-    if runs > 1 {
-        let seeds: Vec<String> = (0..runs).map(|s| s.to_string()).collect();
-        argv.extend(["--seeds".into(), seeds.join(",")]);
-    }
-    let command = <Command as clap::Parser>::try_parse_from(argv).map_err(|e| crate::Error::msg(e.to_string()))?;
-    Trainer::new(gpu, command.args.resolve()?)
+    let plan = RunPlan { seeds: (runs > 1).then(|| (0..runs as u64).collect()), ..RunPlan::preset(preset) };
+    Trainer::new(gpu, run_configs(&plan, Path::new("runs").join(preset).as_path())?)
 }
 
 /// Median of `rounds` timings of `steps` replayed updates (after one warm-up round).

@@ -5,3 +5,4 @@ pub mod bench;
 pub mod devices;
 pub mod intervene;
 pub mod plot;
+pub mod train;

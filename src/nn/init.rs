@@ -22,7 +22,7 @@
 //! values. init_scale applies afterwards as for every tensor.
 
 use crate::rng::{name_stream, stream, Rng};
-use crate::train::config::{Init, RunConfig};
+use crate::config::{Init, RunConfig};
 
 /// How a tensor starts (before init_scale).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -128,8 +128,8 @@ fn fourier_rows(embed: &mut [f64], p: usize, d: usize, mut rng: Rng) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::config::{Norm, Variant};
-    use crate::train::presets::preset;
+    use crate::config::presets::preset;
+    use crate::config::{Norm, Variant};
 
     fn power() -> RunConfig {
         preset("power2022").unwrap().config

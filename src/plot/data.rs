@@ -10,11 +10,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::analysis::events::{self, Events, Record};
-use crate::train::rundir::{CONFIG_FILE, METRICS_FILE};
-use crate::train::sweep::SWEEP_FILE;
+use crate::rundir::{ANALYSIS_FILE, CONFIG_FILE, METRICS_FILE, SWEEP_FILE};
 use crate::{bail, Error, Result};
-
-pub const ANALYSIS_FILE: &str = "analysis.jsonl";
 
 /// Fields that come from the training log; every other field is an analysis output.
 const TRAINING_FIELDS: &[&str] = &["train_loss", "train_acc", "val_loss", "val_acc", "lr", "elapsed_s"];

@@ -49,11 +49,9 @@ use std::path::{Path, PathBuf};
 use data::Run;
 use lines::Panel;
 
-use crate::train::sweep::{SweepFile, SWEEP_FILE};
+use crate::rundir::sweep_file::SweepFile;
+use crate::rundir::{PLOTS_DIR, SWEEP_FILE};
 use crate::{Error, Result};
-
-/// The folder figures go to, inside the run directory.
-pub const PLOTS_DIR: &str = "plots";
 
 /// What became of one figure.
 #[derive(Clone, Debug, PartialEq)]

@@ -12,7 +12,7 @@ use plotters::style::RGBColor;
 use super::axis::tick_label;
 use super::style::{ordered_color, BLACK, BLUE, GREY};
 use super::{figure, outcome, Made, Outcome};
-use crate::train::sweep::{SweepFile, SweepRun};
+use crate::rundir::sweep_file::{SweepFile, SweepRun};
 use crate::Result;
 
 /// The sweep.json entry of `run`.

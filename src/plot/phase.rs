@@ -13,10 +13,8 @@ use super::frame;
 use super::lines::{Line, Panel};
 use super::style::{series_color, BLUE, GREY, ORANGE, SKY, VERMILLION};
 use super::{canvas_size, figure, Made};
+use crate::rundir::INTERVENTIONS_DIR;
 use crate::Result;
-
-/// The folder of `grokgpu intervene` results inside a run directory.
-pub const INTERVENTIONS_DIR: &str = "interventions";
 
 /// R_k series by frequency label. `token_phase_coherence` may be an array aligned with the
 /// record's `key_freqs` (or the final key set), an object {k: R_k}, or one number.

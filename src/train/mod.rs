@@ -1,22 +1,15 @@
-//! Everything of `grokgpu train` around the GPU step: settings (config, presets, command
-//! line, multi-run expansion) and the run directory (checkpoints, metrics).
+//! `grokgpu train` around the GPU step: the trainer (R runs in the same dispatches), its
+//! evaluation and checkpoint schedule, resume.
 
-pub mod args;
-pub mod config;
 mod device_data;
 mod eval;
-pub mod metrics;
 mod minibatch;
 mod model;
 mod norms;
-pub mod presets;
+pub mod options;
 mod progress;
 mod quicklook;
-pub mod rundir;
 pub mod run;
-mod state;
-pub mod sweep;
 pub mod trainer;
 
-pub use config::RunConfig;
-pub use rundir::RunDir;
+pub use options::TrainOptions;

@@ -1,7 +1,7 @@
 //! From run settings to the engine's objects: the model spec, the optimizer's kind and
 //! per-run hyperparameters, the loss kind.
 
-use super::config::{Act, Loss, Model, Norm, Optimizer, RunConfig, Variant};
+use crate::config::{Act, Loss, Model, Norm, Optimizer, RunConfig, Variant};
 use crate::nn::grad_filters::FilterConfig;
 use crate::nn::optimizer::{Hyperparams, OptimizerKind};
 use crate::nn::spec::{self, MlpSpec, ModelSpec, TransformerSpec};

@@ -5,16 +5,16 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use super::args::Args;
-use super::config::RunConfig;
-use super::metrics::{EvalRecord, MetricsLog};
+use super::options::TrainOptions;
 use super::progress::Progress;
-use super::rundir::RunDir;
-use super::state::{read_state, write_state};
-use super::sweep::create_multi_run;
 use super::trainer::{RunEval, Trainer};
+use crate::config::RunConfig;
 use crate::gpu::Gpu;
 use crate::nn::init::param_specs;
+use crate::rundir::metrics::{EvalRecord, MetricsLog};
+use crate::rundir::state::{read_state, write_state};
+use crate::rundir::sweep_file::create_multi_run;
+use crate::rundir::{RunDir, CHECKPOINT_DIR, STATE_FILE};
 use crate::{bail, Result};
 
 /// The run directories of a batch, opened for a fresh start or a resume.
@@ -65,17 +65,17 @@ fn save_checkpoint(trainer: &Trainer, runs: &Runs) -> Result<()> {
     Ok(())
 }
 
-/// Trains every run the arguments describe, all in the same dispatches.
-pub fn train(args: &Args) -> Result<()> {
-    let mut configs = args.resolve()?;
+/// Trains every run the options describe, all in the same dispatches.
+pub fn train(options: &TrainOptions) -> Result<()> {
+    let mut configs = options.resolve()?;
     let gpu = Gpu::open(false)?;
     for cfg in &mut configs {
         cfg.adapter = gpu.adapter_name();
         cfg.grokgpu_version = env!("CARGO_PKG_VERSION").to_string();
     }
-    let resumable = args.resume && configs.iter().all(|c| c.dir.join(super::rundir::STATE_FILE).exists());
-    if args.is_multi_run() && !resumable {
-        create_multi_run(&args.out_dir(), &configs, args.force)?;
+    let resumable = options.resume && configs.iter().all(|c| c.dir.join(STATE_FILE).exists());
+    if options.plan.is_multi_run() && !resumable {
+        create_multi_run(&options.out_dir, &configs, options.force)?;
     }
     let mut trainer = Trainer::new(&gpu, configs.clone())?;
     let mut runs = if resumable {
@@ -85,10 +85,10 @@ pub fn train(args: &Args) -> Result<()> {
         let logs = dirs.iter().map(|d| d.rewind_to(trainer.step)).collect::<Result<Vec<_>>>()?;
         Runs { dirs, logs }
     } else {
-        if args.resume {
-            println!("nothing to resume in {}: starting a new run", args.out_dir().display());
+        if options.resume {
+            println!("nothing to resume in {}: starting a new run", options.out_dir.display());
         }
-        start_fresh(&configs, args.force || args.resume)?
+        start_fresh(&configs, options.force || options.resume)?
     };
 
     let cfg = configs[0].clone();
@@ -121,7 +121,7 @@ pub fn train(args: &Args) -> Result<()> {
     }
     gpu.wait();
     progress.finish();
-    println!("done: {} steps in {:.1} s; runs in {}", cfg.steps, started.elapsed().as_secs_f64(), args.out_dir().display());
+    println!("done: {} steps in {:.1} s; runs in {}", cfg.steps, started.elapsed().as_secs_f64(), options.out_dir.display());
     Ok(())
 }
 
@@ -140,7 +140,7 @@ fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: In
                 trainer.step,
                 e.train_loss,
                 e.norms.global,
-                cfg.dir.join("checkpoints").display()
+                cfg.dir.join(CHECKPOINT_DIR).display()
             );
         }
     }

@@ -2,12 +2,12 @@
 //! (minibatch gather, forward, backward, optimizer) and replayed k updates per submit,
 //! exact evaluation, and the state a resume needs.
 
-use super::config::RunConfig;
 use super::device_data::DeviceData;
 use super::eval::{Evaluator, SetMetrics};
 use super::minibatch::MinibatchFeed;
 use super::norms::{RunNorms, WeightNorms};
 use super::quicklook::{Look, QuickLook};
+use crate::config::RunConfig;
 use crate::data::BatchSchedule;
 use crate::gpu::{Buffer, Gpu, Program};
 use crate::nn::forward::{forward, Weights};
@@ -16,6 +16,7 @@ use crate::nn::init::init_params;
 use crate::nn::optimizer::Optimizer;
 use crate::nn::spec::ModelSpec;
 use crate::nn::FlatLayout;
+use crate::rundir::state::RunState;
 use crate::tensor::ops::cross_entropy::cross_entropy;
 use crate::tensor::Tape;
 use crate::{bail, Result};
@@ -33,14 +34,6 @@ pub struct RunEval {
     pub norms: RunNorms,
     /// W_E's spectral quick-look.
     pub look: Look,
-}
-
-/// A run's training state in layout order, for state.safetensors: weights, optimizer
-/// moments and gradient-filter state (each a whole number of layout-sized blocks).
-pub struct RunState {
-    pub step: u64,
-    pub params: Vec<f32>,
-    pub buffers: Vec<(String, Vec<f32>)>,
 }
 
 pub struct Trainer<'g> {

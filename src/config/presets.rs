@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
+use super::choices::{Act, BatchSize, CkptDtype, Init, Loss, Model, Norm, Optimizer, Variant};
+use super::run_config::{RunConfig, GROKGPU_VERSION};
 use crate::data::Task;
-use crate::train::config::{Act, BatchSize, CkptDtype, Init, Loss, Model, Norm, Optimizer, RunConfig, Variant, GROKGPU_VERSION};
 use crate::{bail, Result};
 
 pub const PRESETS: &[&str] = &["power2022", "power2022-late", "nanda2023", "tian-mlp", "quick"];

@@ -5,10 +5,17 @@
 
 use std::collections::BTreeMap;
 
-use super::rundir::RunDir;
-use super::trainer::RunState;
+use super::RunDir;
 use crate::io::safetensors::{self, Tensor, TensorData};
 use crate::{Error, Result};
+
+/// A run's training state in layout order, for state.safetensors: weights, optimizer
+/// moments and gradient-filter state (each a whole number of layout-sized blocks).
+pub struct RunState {
+    pub step: u64,
+    pub params: Vec<f32>,
+    pub buffers: Vec<(String, Vec<f32>)>,
+}
 
 pub fn write_state(dir: &RunDir, state: &RunState) -> Result<()> {
     let mut tensors = vec![Tensor::new("params", &[state.params.len()], TensorData::F32(state.params.clone()))];

@@ -1,27 +1,17 @@
 //! Multi-runs: `--seeds 0,1,2` and `--sweep weight_decay=0.1,0.3,1` expand one
 //! configuration into the grid of runs (sweep axes in the order given, seeds last), each in
 //! its own directory named by its varying settings (`weight_decay=0.1,seed=0`, Hydra's
-//! style), listed in the output directory's `sweep.json`.
+//! style), which the run directory lists in the output directory's `sweep.json`.
 //!
 //! Only settings that keep every tensor shape equal may vary, so all runs of a multi-run
 //! train side by side along the run axis R.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-
-use crate::io::write_atomic;
-use crate::train::config::RunConfig;
-use crate::train::rundir::{remove_run_files, CONFIG_FILE};
+use super::run_config::RunConfig;
+use super::vary::SWEEPABLE;
 use crate::{bail, Error, Result};
-
-/// The settings `--sweep` accepts.
-pub const SWEEPABLE: &[&str] = &["weight_decay", "lr", "init_scale"];
-
-/// The multi-run listing file in the output directory.
-pub const SWEEP_FILE: &str = "sweep.json";
 
 /// One `--sweep key=v1,v2,…`.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,82 +103,10 @@ pub fn expand(base: &RunConfig, seeds: Option<&[u64]>, axes: &[SweepAxis], expli
         .collect())
 }
 
-/// sweep.json: which settings vary, and each run's directory (relative to the file) with
-/// its values of them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepFile {
-    pub varying: Vec<String>,
-    pub runs: Vec<SweepRun>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepRun {
-    pub dir: String,
-    pub settings: Map<String, Value>,
-}
-
-impl SweepFile {
-    /// The listing of `runs` (as returned by [`expand`] with the same `out_dir`).
-    pub fn new(runs: &[RunConfig], out_dir: &Path) -> SweepFile {
-        let varying: Vec<String> = runs
-            .first()
-            .and_then(|r| r.dir.strip_prefix(out_dir).ok())
-            .map(|name| name.to_string_lossy().split(',').filter_map(|kv| kv.split_once('=')).map(|(k, _)| k.to_string()).collect())
-            .unwrap_or_default();
-        let runs = runs
-            .iter()
-            .map(|r| {
-                let json = serde_json::to_value(r).expect("serializes");
-                let settings = varying.iter().map(|k| (k.clone(), json[k].clone())).collect();
-                let dir = r.dir.strip_prefix(out_dir).unwrap_or(&r.dir).to_string_lossy().into_owned();
-                SweepRun { dir, settings }
-            })
-            .collect();
-        SweepFile { varying, runs }
-    }
-
-    /// Writes `out_dir/sweep.json` atomically.
-    pub fn write(&self, out_dir: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).expect("serializes") + "\n";
-        write_atomic(&out_dir.join(SWEEP_FILE), text.as_bytes())
-    }
-
-    /// Reads `out_dir/sweep.json`.
-    pub fn read(out_dir: &Path) -> Result<SweepFile> {
-        let path = out_dir.join(SWEEP_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::msg(format!("cannot read {}: {e}", path.display())))?;
-        serde_json::from_str(&text).map_err(|e| Error::msg(format!("{}: {e}", path.display())))
-    }
-
-    /// The runs' directories.
-    pub fn dirs(&self, out_dir: &Path) -> Vec<PathBuf> {
-        self.runs.iter().map(|r| out_dir.join(&r.dir)).collect()
-    }
-}
-
-/// Starts a multi-run in `out_dir` and writes its sweep.json. An output directory that holds
-/// a single run, or a multi-run with other runs, is refused unless `force` (which removes the
-/// single run's files; runs of an older multi-run are replaced one by one as they are
-/// created). Each run's own directory is then created with `RunDir::create`.
-pub fn create_multi_run(out_dir: &Path, runs: &[RunConfig], force: bool) -> Result<SweepFile> {
-    let file = SweepFile::new(runs, out_dir);
-    let advice = "use --resume to continue it or --force to replace it";
-    if force {
-        remove_run_files(out_dir)?;
-    } else if out_dir.join(CONFIG_FILE).exists() {
-        bail!("{} holds a single run ({CONFIG_FILE}); {advice}", out_dir.display());
-    } else if out_dir.join(SWEEP_FILE).exists() && SweepFile::read(out_dir)? != file {
-        bail!("{} holds a different multi-run ({SWEEP_FILE}); {advice}", out_dir.display());
-    }
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::msg(format!("cannot create {}: {e}", out_dir.display())))?;
-    file.write(out_dir)?;
-    Ok(file)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::presets::preset;
+    use crate::config::presets::preset;
 
     fn names(runs: &[RunConfig]) -> Vec<String> {
         runs.iter().map(|r| r.dir.file_name().unwrap().to_string_lossy().into_owned()).collect()
@@ -236,38 +154,5 @@ mod tests {
         let lr: SweepAxis = "lr=0.1".parse().unwrap();
         assert!(expand(&base, Some(&[1, 1]), &[], false, Path::new("o")).is_err());
         assert!(expand(&base, None, &[lr.clone(), lr], false, Path::new("o")).is_err());
-    }
-
-    #[test]
-    fn sweep_file_lists_runs_and_their_values() {
-        let base = preset("quick").unwrap().config;
-        let out = crate::io::test_dir("sweep_file");
-        let runs = expand(&base, Some(&[0, 1]), &["weight_decay=0.1,1".parse().unwrap()], false, &out).unwrap();
-        let file = SweepFile::new(&runs, &out);
-        assert_eq!(file.varying, ["weight_decay", "seed"]);
-        assert_eq!(file.runs[1].dir, "weight_decay=0.1,seed=1");
-        assert_eq!(Value::Object(file.runs[1].settings.clone()), serde_json::json!({"weight_decay": 0.1, "seed": 1}));
-        file.write(&out).unwrap();
-        let back = SweepFile::read(&out).unwrap();
-        assert_eq!(back, file);
-        assert_eq!(back.dirs(&out)[3], out.join("weight_decay=1,seed=1"));
-    }
-
-    #[test]
-    fn multi_run_directories_refuse_other_runs() {
-        let base = preset("quick").unwrap().config;
-        let out = crate::io::test_dir("sweep_create");
-        let runs = expand(&base, Some(&[0, 1]), &[], false, &out).unwrap();
-        create_multi_run(&out, &runs, false).unwrap();
-        // The same multi-run again is left to each run's own directory to refuse.
-        create_multi_run(&out, &runs, false).unwrap();
-        let other = expand(&base, Some(&[5]), &[], false, &out).unwrap();
-        let e = create_multi_run(&out, &other, false).unwrap_err().to_string();
-        assert!(e.ends_with("holds a different multi-run (sweep.json); use --resume to continue it or --force to replace it"), "{e}");
-        create_multi_run(&out, &other, true).unwrap();
-        std::fs::write(out.join(CONFIG_FILE), "{}").unwrap();
-        assert!(create_multi_run(&out, &other, false).unwrap_err().to_string().contains("holds a single run"));
-        create_multi_run(&out, &other, true).unwrap();
-        assert!(!out.join(CONFIG_FILE).exists());
     }
 }

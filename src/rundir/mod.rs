@@ -1,0 +1,36 @@
+//! The run directory (RUNS.md): every file name a run or a multi-run uses, with its reader
+//! and writer. Training, analysis and plotting reach run files through this module only.
+
+mod checkpoints;
+pub mod metrics;
+mod run_dir;
+pub mod state;
+pub mod sweep_file;
+
+pub use checkpoints::{read_checkpoint, Checkpoint};
+pub use run_dir::{remove_run_files, Dataset, RunDir};
+
+/// Every resolved setting of the run (`RunConfig` serialized).
+pub const CONFIG_FILE: &str = "config.json";
+/// The task's full table and the run's exact train/validation split.
+pub const DATASET_FILE: &str = "dataset.safetensors";
+/// One record per evaluation.
+pub const METRICS_FILE: &str = "metrics.jsonl";
+/// Weights, optimizer moments, filter state and step of the latest checkpoint, for --resume.
+pub const STATE_FILE: &str = "state.safetensors";
+/// checkpoints/step_XXXXXXXX.safetensors.
+pub const CHECKPOINT_DIR: &str = "checkpoints";
+/// One record per analyzed checkpoint (`grokgpu analyze`).
+pub const ANALYSIS_FILE: &str = "analysis.jsonl";
+/// The run's summary, as data and as a table.
+pub const SUMMARY_JSON: &str = "summary.json";
+pub const SUMMARY_MD: &str = "summary.md";
+/// The figures of `grokgpu plot`.
+pub const PLOTS_DIR: &str = "plots";
+/// The results of `grokgpu intervene`.
+pub const INTERVENTIONS_DIR: &str = "interventions";
+/// A multi-run's listing of its runs, in the output directory.
+pub const SWEEP_FILE: &str = "sweep.json";
+
+/// Files and folders a run owns; `--force` removes exactly these.
+const RUN_ENTRIES: &[&str] = &[CONFIG_FILE, DATASET_FILE, METRICS_FILE, STATE_FILE, CHECKPOINT_DIR, ANALYSIS_FILE, SUMMARY_JSON, SUMMARY_MD, PLOTS_DIR];
