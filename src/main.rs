@@ -30,6 +30,9 @@ enum Command {
         #[command(subcommand)]
         command: cli::intervene::InterveneCommand,
     },
+    /// Time every matmul variant for each product of a preset's (or a run's) training step
+    /// on this adapter and cache the fastest (train, analyze and bench tune on first use).
+    Tune(cli::tune::Args),
     /// Microbenchmarks of grokgpu's kernels.
     Bench {
         #[command(subcommand)]
@@ -45,6 +48,7 @@ fn main() {
         Command::Plot(args) => cli::plot::run(&args),
         Command::Analyze(args) => cli::analyze::run(&args),
         Command::Intervene { command } => cli::intervene::run(command),
+        Command::Tune(args) => cli::tune::run(&args),
         Command::Bench { target } => cli::bench::run(target),
     };
     if let Err(e) = result {

@@ -159,6 +159,7 @@ fn w1_at(ctx: &RunContext, index: usize) -> Option<Matrix> {
 /// Analyzes one run directory.
 pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &dyn Observer) -> Result<RunReport> {
     let ctx = RunContext::open(path)?;
+    gpu.pin_choices(&ctx.kernels);
     let (key_final, mut unreadable) = final_keys(&ctx, observer)?;
     let w1_init = if ctx.checkpoints[0].0 == 0 { w1_at(&ctx, 0) } else { None };
     let reference = Reference { key_final: key_final.clone(), w1_init };

@@ -77,6 +77,7 @@ pub fn run(target: Target) -> Result<()> {
         Target::Step(o) => o.common.json,
     };
     let gpu = Gpu::open(quiet)?;
+    grokgpu::tensor::gemm::tune::enable();
     match target {
         Target::Fft(options) => fft(&gpu, options),
         Target::Matmul(options) => matmul(&gpu, &options),

@@ -6,3 +6,4 @@ pub mod devices;
 pub mod intervene;
 pub mod plot;
 pub mod train;
+pub mod tune;

@@ -192,6 +192,7 @@ impl Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    grokgpu::tensor::gemm::tune::enable();
     grokgpu::train::run::train(&args.options())
 }
 

@@ -2,12 +2,14 @@
 //! and writer. Training, analysis and plotting reach run files through this module only.
 
 mod checkpoints;
+mod kernels;
 pub mod metrics;
 mod run_dir;
 pub mod state;
 pub mod sweep_file;
 
 pub use checkpoints::{read_checkpoint, Checkpoint};
+pub use kernels::{read_kernels, write_kernels};
 pub use run_dir::{remove_run_files, Dataset, RunDir};
 
 /// Every resolved setting of the run (`RunConfig` serialized).
@@ -20,6 +22,8 @@ pub const METRICS_FILE: &str = "metrics.jsonl";
 pub const STATE_FILE: &str = "state.safetensors";
 /// checkpoints/step_XXXXXXXX.safetensors.
 pub const CHECKPOINT_DIR: &str = "checkpoints";
+/// The matmul variant the run launched for each product shape; --resume and analysis reuse them.
+pub const KERNELS_FILE: &str = "kernels.json";
 /// One record per analyzed checkpoint (`grokgpu analyze`).
 pub const ANALYSIS_FILE: &str = "analysis.jsonl";
 /// The run's summary, as data and as a table.
@@ -33,4 +37,4 @@ pub const INTERVENTIONS_DIR: &str = "interventions";
 pub const SWEEP_FILE: &str = "sweep.json";
 
 /// Files and folders a run owns; `--force` removes exactly these.
-const RUN_ENTRIES: &[&str] = &[CONFIG_FILE, DATASET_FILE, METRICS_FILE, STATE_FILE, CHECKPOINT_DIR, ANALYSIS_FILE, SUMMARY_JSON, SUMMARY_MD, PLOTS_DIR];
+const RUN_ENTRIES: &[&str] = &[CONFIG_FILE, DATASET_FILE, METRICS_FILE, STATE_FILE, KERNELS_FILE, CHECKPOINT_DIR, ANALYSIS_FILE, SUMMARY_JSON, SUMMARY_MD, PLOTS_DIR];

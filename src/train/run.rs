@@ -14,7 +14,7 @@ use crate::nn::init::param_specs;
 use crate::rundir::metrics::{EvalRecord, MetricsLog};
 use crate::rundir::state::{read_state, write_state};
 use crate::rundir::sweep_file::create_multi_run;
-use crate::rundir::{RunDir, CHECKPOINT_DIR, STATE_FILE};
+use crate::rundir::{read_kernels, write_kernels, RunDir, CHECKPOINT_DIR, STATE_FILE};
 use crate::{bail, Result};
 
 /// The run directories of a batch, opened for a fresh start or a resume.
@@ -77,6 +77,10 @@ pub fn train(options: &TrainOptions) -> Result<()> {
     if options.plan.is_multi_run() && !resumable {
         create_multi_run(&options.out_dir, &configs, options.force)?;
     }
+    if resumable {
+        // The variants the run launched so far, whatever the tune cache holds now.
+        gpu.pin_choices(&read_kernels(&configs[0].dir)?);
+    }
     let mut trainer = Trainer::new(&gpu, configs.clone())?;
     let mut runs = if resumable {
         let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
@@ -90,6 +94,9 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         }
         start_fresh(&configs, options.force || options.resume)?
     };
+    for dir in &runs.dirs {
+        write_kernels(&dir.path, &gpu.choices())?;
+    }
 
     let cfg = configs[0].clone();
     let label = if configs.len() > 1 { format!("{} runs", configs.len()) } else { cfg.dir.display().to_string() };
