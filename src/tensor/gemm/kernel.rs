@@ -109,7 +109,10 @@ impl GemmKernel {
             let blocks = [(8, 8), (8, 4), (16, 4), (4, 8)];
             blocks.into_iter().map(|(lanes, rows)| GemmKernel::Simd(SimdBlock { lanes, rows })).collect()
         } else {
-            [Tile::LARGE, Tile::MEDIUM, Tile::SMALL].into_iter().map(GemmKernel::Tiled).collect()
+            // From 128×64 tiles of 8×4 per invocation (256 invocations) down to 16×32 of 2×4:
+            // the tuner weighs reuse per load against enough workgroups to fill the device.
+            let deep = [Tile { bm: 128, bn: 64, bk: 16, tm: 8 }, Tile { bm: 64, bn: 64, bk: 16, tm: 8 }];
+            deep.into_iter().chain([Tile::LARGE, Tile::MEDIUM, Tile::SMALL]).map(GemmKernel::Tiled).collect()
         }
     }
 
