@@ -11,6 +11,7 @@ pub mod choice;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod fft;
 pub mod gpu;
 pub mod io;

@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod bench;
 pub mod devices;
+pub mod export;
 pub mod intervene;
 pub mod plot;
 pub mod train;

@@ -26,6 +26,8 @@ pub enum TensorData {
     U8(Vec<u8>),
     U32(Vec<u32>),
     U64(Vec<u64>),
+    /// One byte per element, 0 or 1 (TransformerLens's attention-mask buffer).
+    Bool(Vec<bool>),
 }
 
 impl TensorData {
@@ -38,6 +40,7 @@ impl TensorData {
             TensorData::U8(_) => "U8",
             TensorData::U32(_) => "U32",
             TensorData::U64(_) => "U64",
+            TensorData::Bool(_) => "BOOL",
         }
     }
 
@@ -49,6 +52,7 @@ impl TensorData {
             TensorData::U8(v) => v.len(),
             TensorData::U32(v) => v.len(),
             TensorData::U64(v) => v.len(),
+            TensorData::Bool(v) => v.len(),
         }
     }
 
@@ -78,6 +82,7 @@ impl TensorData {
             TensorData::U8(v) => v.clone(),
             TensorData::U32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
             TensorData::U64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TensorData::Bool(v) => v.iter().map(|&x| u8::from(x)).collect(),
         }
     }
 
@@ -92,6 +97,7 @@ impl TensorData {
             "U8" => TensorData::U8(b.to_vec()),
             "U32" => TensorData::U32(words(b, u32::from_le_bytes)),
             "U64" => TensorData::U64(words(b, u64::from_le_bytes)),
+            "BOOL" => TensorData::Bool(b.iter().map(|&x| x != 0).collect()),
             _ => return None,
         })
     }
@@ -100,7 +106,7 @@ impl TensorData {
 /// Bytes per element of a dtype this module knows.
 fn dtype_size(dtype: &str) -> Option<usize> {
     Some(match dtype {
-        "U8" => 1,
+        "U8" | "BOOL" => 1,
         "F16" => 2,
         "F32" | "U32" => 4,
         "I64" | "U64" => 8,
@@ -253,7 +259,9 @@ mod tests {
             Tensor::new("mask", &[4], TensorData::U8(vec![1, 0, 1, 1])),
             Tensor::new("u", &[1, 1], TensorData::U32(vec![u32::MAX])),
             Tensor::new("rng", &[4], TensorData::U64(vec![1, 2, 3, u64::MAX])),
+            Tensor::new("flags", &[3], TensorData::Bool(vec![true, false, true])),
             Tensor::new("empty", &[0, 5], TensorData::F32(vec![])),
+            Tensor::new("empty_flags", &[0, 0], TensorData::Bool(vec![])),
             Tensor::new("scalar", &[], TensorData::F32(vec![7.0])),
         ];
         let metadata = BTreeMap::from([("step".to_string(), "12".to_string()), ("config".to_string(), "{\"p\": 97}".to_string())]);
