@@ -772,6 +772,27 @@ fn simd_tile_b4(job: Job, z: u32, batches: u32, lane: u32) {
     simd_store(job, z, batches, lane, &acc, &sums);
 }
 
+// `job` with its product's role, layout and split as constants, so each call of a tile
+// function is compiled for one product of a pair: with them known only at run time, the
+// CPU device runs both layouts' code in every load.
+fn as_first(job: Job) -> Job {
+    var j = job;
+    j.second = false;
+    j.ta = TRANSPOSE_A;
+    j.tb = TRANSPOSE_B;
+    j.splitting = SPLIT_K;
+    return j;
+}
+
+fn as_second(job: Job) -> Job {
+    var j = job;
+    j.second = true;
+    j.ta = SECOND_TRANSPOSE_A;
+    j.tb = SECOND_TRANSPOSE_B;
+    j.splitting = false;
+    return j;
+}
+
 @compute @workgroup_size(WG_SIZE)
 fn matmul_simd_b1(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -783,8 +804,10 @@ fn matmul_simd_b1(
         reduce_split(job, wg.z, groups.z, li);
         return;
     }
-    if (job.valid) {
-        simd_tile_b1(job, wg.z, groups.z, li);
+    if (PAIR && job.valid && job.second) {
+        simd_tile_b1(as_second(job), wg.z, groups.z, li);
+    } else if (job.valid) {
+        simd_tile_b1(as_first(job), wg.z, groups.z, li);
     }
 }
 
@@ -799,7 +822,9 @@ fn matmul_simd_b4(
         reduce_split(job, wg.z, groups.z, li);
         return;
     }
-    if (job.valid) {
-        simd_tile_b4(job, wg.z, groups.z, li);
+    if (PAIR && job.valid && job.second) {
+        simd_tile_b4(as_second(job), wg.z, groups.z, li);
+    } else if (job.valid) {
+        simd_tile_b4(as_first(job), wg.z, groups.z, li);
     }
 }
