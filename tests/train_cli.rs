@@ -110,3 +110,38 @@ fn multi_run_writes_one_directory_per_run_and_a_sweep_file() {
     assert_eq!(runs, 4, "2 seeds × 2 weight decays; sweep.json: {sweep}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sweeps_over_shapes_train_in_groups_and_plot_against_any_setting() {
+    let dir = scratch("sweep_shapes");
+    let d = dir.to_str().unwrap();
+    let flags = [
+        "--preset", "quick", "--model", "transformer", "--layers", "1", "--d-model", "8", "--heads", "2", "--d-mlp", "16",
+        "--steps", "4", "--eval-every", "2", "--ckpt-every", "2", "--out-dir", d, "--seeds", "0,1",
+        "--sweep", "bottleneck_rank=none,2", "--sweep", "p=5,7", "--sweep", "train_frac=0.5,0.7",
+    ];
+    let out = train(&flags);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("group 8 of 8: 2 run(s)"), "{stdout}");
+    let sweep: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(sweep["varying"], serde_json::json!(["bottleneck_rank", "p", "train_frac", "seed"]));
+    let runs = sweep["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 16);
+    let run = &runs[11];
+    assert_eq!(run["dir"], "bottleneck_rank=2,p=5,train_frac=0.7,seed=1");
+    assert_eq!((run["group"].as_u64(), run["settings"]["bottleneck_rank"].as_u64(), run["settings"]["p"].as_u64()), (Some(5), Some(2), Some(5)));
+    for r in runs {
+        let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(r["dir"].as_str().unwrap()).join("config.json")).unwrap()).unwrap();
+        for key in ["bottleneck_rank", "p", "train_frac", "seed"] {
+            assert_eq!(config[key], r["settings"][key], "{}", r["dir"]);
+        }
+        assert!(dir.join(r["dir"].as_str().unwrap()).join("checkpoints/step_00000004.safetensors").exists());
+    }
+    let plot = Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(["plot", "--run-dir", d]).output().unwrap();
+    assert!(plot.status.success(), "{}", String::from_utf8_lossy(&plot.stderr));
+    for key in ["bottleneck_rank", "p", "train_frac"] {
+        assert!(dir.join("plots").join(format!("grok_step_vs_{key}.png")).exists(), "{key}: {}", String::from_utf8_lossy(&plot.stdout));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -58,6 +58,7 @@ pub mod dft;
 pub mod dynamics;
 pub mod events;
 pub mod excluded;
+pub mod fits;
 pub mod fsd;
 pub mod fsd_components;
 pub mod geometry;
@@ -72,6 +73,7 @@ pub mod phase;
 pub mod representation;
 pub mod rng;
 pub mod sparsity;
+pub mod stats;
 pub mod spectrum;
 pub mod summary;
 

@@ -120,6 +120,13 @@ fn widest(spec: &ModelSpec) -> usize {
     }
 }
 
+/// Bytes one checkpoint of a probe over `rows` examples holds: its parameters and gradients
+/// on the GPU, and its activations (at most the widest one per example) read back to the host.
+pub fn bytes_per_model(spec: &ModelSpec, rows: usize) -> u64 {
+    let params: usize = spec.param_shapes().iter().map(|(_, s)| s.iter().product::<usize>()).sum();
+    4 * (2 * params as u64 + rows as u64 * widest(spec) as u64)
+}
+
 fn chunk_rows(spec: &ModelSpec, runs: usize, rows: usize, chunk_elements: usize) -> usize {
     (chunk_elements / (runs * widest(spec))).clamp(1, rows.max(1))
 }

@@ -15,11 +15,14 @@ pub struct PairGrid {
 
 impl PairGrid {
     /// The grid of a dataset's pairs (x, y) read in `order`; None when a cell has no
-    /// example (the task's table is not the full product of its tokens).
+    /// example (the task's table is not the full product of its tokens) or an operand is
+    /// not below p.
     pub fn new(x: &[u32], y: &[u32], p: usize, order: TokenOrder) -> Option<PairGrid> {
-        assert_eq!(x.len(), y.len(), "PairGrid: one y per x");
         let mut row_of = vec![usize::MAX; p * p];
         for (row, (&a, &b)) in x.iter().zip(y).enumerate() {
+            if a as usize >= p || b as usize >= p {
+                return None;
+            }
             row_of[a as usize * p + b as usize] = row;
         }
         let tokens = order.tokens(p);
@@ -58,6 +61,7 @@ mod tests {
         // of the nonzero pairs is full.
         let table = Table::new(Task::Div, 7).unwrap();
         assert!(PairGrid::new(&table.x, &table.y, 7, TokenOrder::Natural).is_none());
+        assert!(PairGrid::new(&[7], &[0], 7, TokenOrder::Natural).is_none(), "an operand beyond p");
         let order = TokenOrder::for_task("div", 7);
         let grid = PairGrid::new(&table.x, &table.y, 7, order).unwrap();
         assert_eq!(grid.n, 6);

@@ -11,7 +11,7 @@ use crate::analysis::pairs::PairGrid;
 use crate::analysis::spectrum::TokenOrder;
 use crate::nn::spec::ModelSpec;
 use crate::config::RunConfig;
-use crate::rundir::{read_checkpoint, read_kernels, RunDir, CHECKPOINT_DIR};
+use crate::rundir::{read_checkpoint, read_kernels, Dataset, RunDir, CHECKPOINT_DIR, DATASET_FILE};
 use crate::{bail, Error, Result};
 
 pub struct RunContext {
@@ -33,6 +33,23 @@ pub struct RunContext {
     pub kernels: BTreeMap<String, String>,
 }
 
+/// The examples must be the task's: its N rows in each column, every operand and target a
+/// number below p (a hand-edited or foreign file could hold anything).
+fn check_dataset(dir: &RunDir, cfg: &RunConfig, dataset: &Dataset) -> Result<()> {
+    let p = cfg.p as usize;
+    let file = dir.path.join(DATASET_FILE);
+    let n = cfg.examples();
+    if [dataset.x.len(), dataset.y.len(), dataset.target.len(), dataset.train_mask.len()].iter().any(|&l| l != n) {
+        bail!("{}: columns x, y, target, train_mask must each hold the task's {n} examples", file.display());
+    }
+    for (name, column) in [("x", &dataset.x), ("y", &dataset.y), ("target", &dataset.target)] {
+        if let Some((row, value)) = column.iter().enumerate().find(|(_, &v)| v as usize >= p) {
+            bail!("{}: {name}[{row}] = {value} is not a number below p = {p}", file.display());
+        }
+    }
+    Ok(())
+}
+
 impl RunContext {
     /// Opens the run in `path`: config.json, dataset.safetensors and the checkpoint list.
     pub fn open(path: &Path) -> Result<RunContext> {
@@ -40,10 +57,7 @@ impl RunContext {
         let spec = cfg.model_spec();
         let p = cfg.p as usize;
         let dataset = dir.read_dataset()?;
-        let n = dataset.x.len();
-        if [dataset.y.len(), dataset.target.len(), dataset.train_mask.len()].iter().any(|&l| l != n) {
-            bail!("{}: dataset.safetensors has columns of different lengths", path.display());
-        }
+        check_dataset(&dir, &cfg, &dataset)?;
         let task = cfg.task.as_str();
         let order = TokenOrder::for_task(task, p);
         let checkpoints = dir.checkpoints()?;

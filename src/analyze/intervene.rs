@@ -4,6 +4,7 @@
 //! § 7). Both models are evaluated on every pair on the GPU, split by dataset.safetensors'
 //! train mask; the report is printed and saved to interventions/<name>_step_<step>.json.
 
+use crate::rundir::{run_id, RunLock, RUN_ID_KEY};
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -120,6 +121,7 @@ fn ablate(w_e: &Matrix, ctx: &RunContext, ks: &[usize]) -> Result<Matrix> {
 /// Applies `intervention` to the checkpoint at `step` of the run in `path`.
 pub fn intervene(gpu: &Gpu, path: &Path, step: u64, intervention: &Intervention) -> Result<InterventionReport> {
     let ctx = RunContext::open(path)?;
+    let _lock = RunLock::acquire(&ctx.dir.path)?;
     gpu.pin_choices(&ctx.kernels);
     let Some(index) = ctx.index_of(step) else {
         let (first, last) = (ctx.checkpoints[0].0, ctx.checkpoints[ctx.checkpoints.len() - 1].0);
@@ -154,6 +156,7 @@ pub fn intervene(gpu: &Gpu, path: &Path, step: u64, intervention: &Intervention)
         Intervention::AblateFreq(ks) => json!({"kind": "ablate-freq", "k": ks}),
     };
     let report = json!({
+        RUN_ID_KEY: run_id(&ctx.dir.path)?,
         "step": step,
         "intervention": detail,
         "key_freqs": key,

@@ -8,6 +8,7 @@
 //! one thread per core) the pure functions of `crate::analysis` that turn them into the
 //! record's fields. [`run`] decides what is missing and writes the files.
 
+pub mod across_runs;
 pub mod context;
 pub mod families;
 pub mod gather;
@@ -18,6 +19,7 @@ pub mod store;
 pub mod summary_files;
 pub mod timings;
 pub mod weights;
+pub mod wd_fork;
 
 pub use families::Family;
 pub use run::{analyze, AnalyzeOptions, Observer, RunReport};

@@ -20,19 +20,23 @@ use super::summary_files::write_summary;
 use super::timings::Timings;
 use super::weights::w1_name;
 use crate::analysis::dft::CpuDft;
+use crate::analysis::model_probe::bytes_per_model;
 use crate::analysis::spectrum::{key_freqs, TokenSpectrum};
 use crate::analysis::summary::Summary;
 use crate::analysis::Matrix;
 use crate::gpu::Gpu;
 use crate::rundir::sweep_file::SweepFile;
-use crate::rundir::{ANALYSIS_FILE, SWEEP_FILE};
+use crate::rundir::{run_id, RunLock, ANALYSIS_FILE, SWEEP_FILE};
 use crate::{bail, Result};
 
 /// Checkpoints one GPU batch holds by default.
 pub const DEFAULT_BATCH: usize = 8;
-/// analysis.jsonl is rewritten at least this often during a long analysis, so an
-/// interrupted one keeps most of its work.
+/// analysis.jsonl is rewritten after this many checkpoints or this long, whichever comes
+/// first, so an interrupted analysis keeps most of its work.
+const SAVE_EVERY_CHECKPOINTS: usize = 10;
 const SAVE_EVERY: Duration = Duration::from_secs(60);
+/// Host memory the activations of one batch may take; bounds `--batch` on large models.
+const BATCH_HOST_BYTES: u64 = 2 << 30;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AnalyzeOptions {
@@ -156,9 +160,31 @@ fn w1_at(ctx: &RunContext, index: usize) -> Option<Matrix> {
     ctx.read(index).ok().map(|w| w.matrix(name))
 }
 
+/// Checkpoints per GPU batch: the asked number, but no more than there is work, and no more
+/// than the device can bind (every model's parameters in one buffer) or the host should hold
+/// at once (each checkpoint's activations over every example).
+fn batch_size(gpu: &Gpu, ctx: &RunContext, asked: usize, work: usize, observer: &dyn Observer) -> usize {
+    let per_model = bytes_per_model(&ctx.spec, ctx.data.rows());
+    let params: u64 = ctx.spec.param_shapes().iter().map(|(_, s)| s.iter().product::<usize>() as u64).sum();
+    let by_device = gpu.limits.max_storage_buffer_binding_size / (4 * params).max(1);
+    let by_host = BATCH_HOST_BYTES / per_model.max(1);
+    let cap = by_device.min(by_host).max(1) as usize;
+    if asked > cap && work > cap {
+        observer.warn(&format!(
+            "--batch {asked} would need {} MiB; analyzing {cap} checkpoints at a time (the limit is {} MiB of host memory and {} MiB per GPU buffer)",
+            (asked as u64 * per_model) >> 20,
+            BATCH_HOST_BYTES >> 20,
+            gpu.limits.max_storage_buffer_binding_size >> 20
+        ));
+    }
+    asked.min(cap).min(work.max(1))
+}
+
 /// Analyzes one run directory.
 pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &dyn Observer) -> Result<RunReport> {
     let ctx = RunContext::open(path)?;
+    let _lock = RunLock::acquire(&ctx.dir.path)?;
+    let run_id = run_id(&ctx.dir.path)?;
     gpu.pin_choices(&ctx.kernels);
     let (key_final, mut unreadable) = final_keys(&ctx, observer)?;
     let w1_init = if ctx.checkpoints[0].0 == 0 { w1_at(&ctx, 0) } else { None };
@@ -169,17 +195,22 @@ pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &
     for line in dropped {
         observer.warn(&format!("{line} is not a record; it will be recomputed"));
     }
+    let foreign = store.drop_other_runs(&run_id);
+    if foreign > 0 {
+        observer.warn(&format!("{foreign} record(s) of {} carry no run_id or another run's (another config.json or dataset); recomputing them", store_path.display()));
+    }
     store.retain(|step| ctx.index_of(step).is_some());
     store.invalidate_keys(&key_final);
     let work = work_list(&ctx, &store, options);
 
+    let batch = batch_size(gpu, &ctx, options.batch, work.len(), observer);
     observer.run_started(&ctx.dir.path, work.len());
-    let mut gatherer = Gatherer::new(gpu, options.batch);
+    let mut gatherer = Gatherer::new(gpu, batch);
     let mut timings = Timings::default();
     let mut analyzed = 0;
-    let mut saved = Instant::now();
+    let (mut saved, mut unsaved) = (Instant::now(), 0);
     let mut previous: Option<(usize, Option<Matrix>)> = None;
-    for batch in work.chunks(options.batch) {
+    for batch in work.chunks(batch) {
         let mut loaded = Vec::new();
         for (index, families) in batch {
             let weights = match ctx.read(*index) {
@@ -206,14 +237,15 @@ pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &
         let count = loaded.len();
         let gathered = gatherer.gather(&ctx, loaded, &key_final, &mut timings);
         for (g, r) in gathered.iter().zip(records(&gathered, &ctx, &reference, &mut timings)) {
-            store.merge(r, &g.families);
+            store.merge(r, &g.families, &run_id);
         }
         analyzed += count;
         timings.checkpoints += count;
         observer.advanced(batch.len());
-        if saved.elapsed() > SAVE_EVERY {
+        unsaved += count;
+        if unsaved >= SAVE_EVERY_CHECKPOINTS || saved.elapsed() > SAVE_EVERY {
             store.write(&store_path)?;
-            saved = Instant::now();
+            (saved, unsaved) = (Instant::now(), 0);
         }
     }
     store.write(&store_path)?;

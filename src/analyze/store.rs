@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::families::Family;
 use crate::io::write_atomic;
+use crate::rundir::RUN_ID_KEY;
 use crate::{Error, Result};
 
 pub type Record = Map<String, Value>;
@@ -65,8 +66,17 @@ impl Store {
         self.records.retain(|&s, _| keep(s));
     }
 
-    /// Adds the fields of `fresh` (which computed `families`) to the step's record.
-    pub fn merge(&mut self, fresh: Record, families: &[Family]) {
+    /// Drops the records that do not carry `run_id` (left by another run in the same
+    /// directory); returns how many.
+    pub fn drop_other_runs(&mut self, run_id: &str) -> usize {
+        let before = self.records.len();
+        self.records.retain(|_, r| r.get(RUN_ID_KEY).and_then(Value::as_str) == Some(run_id));
+        before - self.records.len()
+    }
+
+    /// Adds the fields of `fresh` (which computed `families`) to the step's record, which
+    /// belongs to the run `run_id`.
+    pub fn merge(&mut self, fresh: Record, families: &[Family], run_id: &str) {
         let step = fresh["step"].as_u64().expect("records carry their step");
         let mut done = self.analyzed(step);
         done.extend_from_slice(families);
@@ -74,6 +84,7 @@ impl Store {
         let record = self.records.entry(step).or_default();
         record.extend(fresh);
         record.insert("analyzed".into(), json!(done));
+        record.insert(RUN_ID_KEY.into(), json!(run_id));
     }
 
     /// analysis.jsonl text: one record per line, ascending by step (keys sorted by name).
@@ -107,19 +118,22 @@ mod tests {
         let dir = test_dir("analysis_store");
         let path = dir.join(ANALYSIS_FILE);
         let mut store = Store::default();
-        store.merge(fresh(20, &[3], &[("n_eff", 2.0), ("phase_r2", 0.5)]), &[Family::Sparsity, Family::Phase]);
-        store.merge(fresh(10, &[3], &[("n_eff", 4.0)]), &[Family::Sparsity]);
-        store.merge(fresh(20, &[3], &[("fsd", 0.9)]), &[Family::Fsd]);
+        store.merge(fresh(20, &[3], &[("n_eff", 2.0), ("phase_r2", 0.5)]), &[Family::Sparsity, Family::Phase], "r1");
+        store.merge(fresh(10, &[3], &[("n_eff", 4.0)]), &[Family::Sparsity], "r1");
+        store.merge(fresh(20, &[3], &[("fsd", 0.9)]), &[Family::Fsd], "r1");
         assert_eq!(store.analyzed(20), vec![Family::Sparsity, Family::Phase, Family::Fsd]);
         store.write(&path).unwrap();
         std::fs::write(&path, std::fs::read_to_string(&path).unwrap() + "{torn\n").unwrap();
         let (mut back, dropped) = Store::load(&path).unwrap();
         assert_eq!(dropped.len(), 1);
         assert_eq!(back, store);
-        assert!(back.to_jsonl().starts_with("{\"analyzed\":[\"sparsity\"],\"key_freqs_final\":[3],\"n_eff\":4.0,\"step\":10}\n"));
+        assert!(back.to_jsonl().starts_with("{\"analyzed\":[\"sparsity\"],\"key_freqs_final\":[3],\"n_eff\":4.0,\"run_id\":\"r1\",\"step\":10}\n"));
         back.invalidate_keys(&[3, 7]);
         assert_eq!(back.analyzed(20), vec![Family::Sparsity, Family::Fsd], "phase uses the key set");
         assert_eq!(back.records[&10]["key_freqs_final"], json!([3, 7]));
+        let mut other = back.clone();
+        assert_eq!(other.drop_other_runs("r2"), 2);
+        assert!(other.records.is_empty());
         back.retain(|s| s != 10);
         assert_eq!(back.records.keys().copied().collect::<Vec<_>>(), vec![20]);
         assert_eq!(Store::load(&dir.join("none.jsonl")).unwrap().0, Store::default());

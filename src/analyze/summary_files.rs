@@ -2,6 +2,7 @@
 //! summarized by `analysis::summary` (initial / peak / final of every scalar, the events
 //! and the precursors' leads).
 
+use crate::rundir::{run_id, RUN_ID_KEY};
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
@@ -69,6 +70,7 @@ pub fn write_summary(dir: &RunDir, store: &Store, key_final: &[usize]) -> Result
     let mut j = summary.to_json();
     j["key_freqs_final"] = json!(key_final);
     j["checkpoints_analyzed"] = json!(store.records.len());
+    j[RUN_ID_KEY] = json!(run_id(&dir.path)?);
     write_atomic(&dir.path.join(SUMMARY_JSON), (serde_json::to_string_pretty(&j)? + "\n").as_bytes())?;
     let keys: Vec<String> = key_final.iter().map(|k| k.to_string()).collect();
     let md = format!("{}\nKey frequencies (last checkpoint): {}. Checkpoints analyzed: {}.\n", summary.to_markdown(), keys.join(", "), store.records.len());

@@ -1,6 +1,8 @@
 //! A checkpoint's tensors as the analyses read them: checked against the run's model, with
 //! the matrices ANALYSES.md names (W_E, W_U, W1) and the flat form the model probe loads.
 
+use std::collections::BTreeMap;
+
 use crate::analysis::Matrix;
 use crate::nn::spec::ModelSpec;
 use crate::rundir::Checkpoint;
@@ -30,18 +32,30 @@ pub struct ModelWeights {
 }
 
 impl ModelWeights {
-    /// The checkpoint's tensors, which must be exactly `spec`'s names and shapes in order.
+    /// The checkpoint's tensors matched by name to `spec`'s, in `spec`'s layout order (a file
+    /// re-saved by another program may store them in any order). Every tensor must be there
+    /// with its shape, nothing else, and every value finite.
     pub fn new(checkpoint: Checkpoint, spec: &ModelSpec) -> Result<ModelWeights> {
-        let want = spec.param_shapes();
-        let got: Vec<(&str, &[usize])> = checkpoint.params.iter().map(|(n, s, _)| (n.as_str(), s.as_slice())).collect();
-        let same = want.len() == got.len() && want.iter().zip(&got).all(|((n, s), (gn, gs))| n == gn && s.as_slice() == *gs);
-        if !same {
-            bail!("checkpoint at step {} does not hold the run's model ({} tensors where the config has {})", checkpoint.step, got.len(), want.len());
+        let step = checkpoint.step;
+        let mut found: BTreeMap<String, (Vec<usize>, Vec<f32>)> = checkpoint.params.into_iter().map(|(n, s, v)| (n, (s, v))).collect();
+        let mut tensors = Vec::new();
+        for (name, shape) in spec.param_shapes() {
+            let Some((got, values)) = found.remove(&name) else {
+                bail!("checkpoint at step {step} has no tensor {name} (expected shape {shape:?})");
+            };
+            if got != shape {
+                bail!("{name}: shape {got:?}, expected {shape:?}");
+            }
+            let bad = values.iter().filter(|v| !v.is_finite()).count();
+            if bad > 0 {
+                bail!("{name} holds {bad} non-finite value(s) (NaN or infinity) at step {step}; nothing can be analyzed from it");
+            }
+            tensors.push((name, shape, values));
         }
-        if let Some((name, _, _)) = checkpoint.params.iter().find(|(_, s, v)| v.len() != s.iter().product::<usize>()) {
-            bail!("checkpoint at step {}: tensor {name} has the wrong number of values", checkpoint.step);
+        if let Some(extra) = found.keys().next() {
+            bail!("checkpoint at step {step} holds {extra}, which the run's model does not have ({} unexpected tensor(s))", found.len());
         }
-        Ok(ModelWeights { step: checkpoint.step, tensors: checkpoint.params })
+        Ok(ModelWeights { step, tensors })
     }
 
     pub fn get(&self, name: &str) -> &[f32] {

@@ -29,15 +29,22 @@ pub struct AnalyzeArgs {
     pub batch: usize,
 }
 
-/// A progress bar on a terminal, one line per run otherwise; warnings on stderr.
+/// Checkpoints between two progress lines when stderr is not a terminal (a log file).
+const LINE_EVERY: usize = 10;
+
+/// A progress bar on a terminal; otherwise a line per run and one every [`LINE_EVERY`]
+/// checkpoints, so a log shows the work moving. Warnings on stderr.
 struct Progress {
     bar: std::cell::RefCell<Option<ProgressBar>>,
+    /// (checkpoints done, checkpoints to do) of the current run, for the plain lines.
+    count: std::cell::Cell<(usize, usize)>,
 }
 
 impl Observer for Progress {
     fn run_started(&self, dir: &Path, checkpoints: usize) {
         if !std::io::stderr().is_terminal() {
             println!("analyzing {}: {checkpoints} checkpoints", dir.display());
+            self.count.set((0, checkpoints));
             return;
         }
         let bar = ProgressBar::new(checkpoints as u64);
@@ -53,7 +60,14 @@ impl Observer for Progress {
     fn advanced(&self, checkpoints: usize) {
         if let Some(bar) = &*self.bar.borrow() {
             bar.inc(checkpoints as u64);
+            return;
         }
+        let (done, total) = self.count.get();
+        let now = done + checkpoints;
+        if now / LINE_EVERY > done / LINE_EVERY || now == total {
+            println!("  {now}/{total} checkpoints");
+        }
+        self.count.set((now, total));
     }
 
     fn warn(&self, message: &str) {
@@ -78,7 +92,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let options = AnalyzeOptions { every: args.every, only, batch: args.batch };
     let gpu = Gpu::open(false)?;
     grokgpu::tensor::gemm::tune::enable();
-    let progress = Progress { bar: std::cell::RefCell::new(None) };
+    let progress = Progress { bar: std::cell::RefCell::new(None), count: std::cell::Cell::new((0, 0)) };
     for report in analyze(&gpu, &args.run_dir, &options, &progress)? {
         let events = &report.summary.events;
         let step = |s: Option<u64>| s.map_or("—".to_string(), |s| s.to_string());

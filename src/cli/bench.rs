@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand};
 use grokgpu::bench;
 use grokgpu::gpu::Gpu;
-use grokgpu::Result;
+use grokgpu::{bail, Result};
 use serde_json::json;
 
 /// What to benchmark.
@@ -126,6 +126,9 @@ fn timer(gpu: &Gpu) -> &'static str {
 }
 
 fn step(gpu: &Gpu, options: &StepOptions) -> Result<()> {
+    if options.runs.contains(&0) {
+        bail!("--runs takes run counts of at least 1, got 0");
+    }
     let (steps, rounds) = if options.common.quick { (1, 3) } else { (64, 5) };
     let runs = if options.common.quick { vec![1] } else { options.runs.clone() };
     if !options.common.json {

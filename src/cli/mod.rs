@@ -3,8 +3,11 @@
 pub mod analyze;
 pub mod bench;
 pub mod devices;
+pub mod experiment;
 pub mod export;
+pub mod fork;
 pub mod intervene;
 pub mod plot;
+pub mod summarize;
 pub mod train;
 pub mod tune;

@@ -50,13 +50,16 @@ pub struct Args {
     /// transformer or mlp.
     #[arg(long)]
     pub model: Option<Model>,
+    /// Transformer blocks.
     #[arg(long)]
     pub layers: Option<usize>,
     /// Residual width (the MLP's hidden width h).
     #[arg(long)]
     pub d_model: Option<usize>,
+    /// Attention heads per block (they split d_model).
     #[arg(long)]
     pub heads: Option<usize>,
+    /// Hidden width of each block's MLP.
     #[arg(long)]
     pub d_mlp: Option<usize>,
     /// pre or none.
@@ -74,14 +77,19 @@ pub struct Args {
     /// adamw, adam (coupled L2) or sgd.
     #[arg(long)]
     pub optimizer: Option<Optimizer>,
+    /// Learning rate (peak, after warmup).
     #[arg(long)]
     pub lr: Option<f64>,
+    /// Weight decay: decoupled for adamw, an L2 term in the gradient for adam and sgd.
     #[arg(long)]
     pub weight_decay: Option<f64>,
+    /// Adam's first-moment decay.
     #[arg(long)]
     pub beta1: Option<f64>,
+    /// Adam's second-moment decay.
     #[arg(long)]
     pub beta2: Option<f64>,
+    /// Adam's denominator epsilon.
     #[arg(long)]
     pub eps: Option<f64>,
     /// Linear warmup updates.
@@ -138,7 +146,9 @@ pub struct Args {
     /// One run per seed, e.g. 0,1,2,3.
     #[arg(long, value_delimiter = ',')]
     pub seeds: Option<Vec<u64>>,
-    /// One run per value, e.g. weight_decay=0.1,0.3,1 (repeat for a grid).
+    /// One run per value of any config.json key, e.g. weight_decay=0.1,0.3,1 or
+    /// bottleneck_rank=none,4,8 (repeat for a grid). Runs whose shapes match train in the
+    /// same dispatches; the other groups train one after another.
     #[arg(long)]
     pub sweep: Vec<SweepAxis>,
 }
@@ -285,7 +295,7 @@ mod tests {
 
     #[test]
     fn unparsable_values_are_rejected_by_the_parser() {
-        let bad = [["--task", "pow"], ["--optimizer", "lion"], ["--loss", "mse"], ["--batch-size", "many"], ["--grokfast-ema", "0.9"], ["--sweep", "p=3"]];
+        let bad = [["--task", "pow"], ["--optimizer", "lion"], ["--loss", "mse"], ["--batch-size", "many"], ["--grokfast-ema", "0.9"], ["--sweep", "p=x"]];
         for flags in bad {
             let e = parse(&flags).err().unwrap_or_else(|| panic!("{flags:?} must not parse")).to_string();
             assert!(e.lines().next().unwrap().contains("invalid value"), "{e}");

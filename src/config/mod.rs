@@ -6,9 +6,10 @@ pub mod choices;
 pub mod plan;
 pub mod presets;
 mod run_config;
+pub mod setting;
 pub mod sweep;
 pub mod vary;
 
 pub use choices::{Act, BatchSize, CkptDtype, GrokfastEma, GrokfastMa, Init, Loss, Model, Norm, Optimizer, Variant};
 pub use plan::{run_configs, Overrides, RunPlan};
-pub use run_config::{RunConfig, GROKGPU_VERSION};
+pub use run_config::{ForkOrigin, RunConfig, GROKGPU_VERSION};

@@ -8,7 +8,7 @@ use super::presets::preset;
 use super::run_config::RunConfig;
 use super::sweep::{expand, SweepAxis};
 use crate::data::Task;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Settings given explicitly, each replacing its preset's value (`None`: keep it).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -130,19 +130,22 @@ impl RunPlan {
 pub fn run_configs(plan: &RunPlan, out_dir: &Path) -> Result<Vec<RunConfig>> {
     let p = preset(&plan.preset)?;
     let o = &plan.overrides;
+    let explicit = |given: bool, key: &str| given || plan.sweeps.iter().any(|a| a.key == key);
+    let explicit_data_seed = explicit(o.data_seed.is_some(), "data_seed");
     let mut base = p.config.clone();
     o.apply(&mut base);
-    if o.data_seed.is_none() {
+    if !explicit_data_seed {
         base.data_seed = base.seed;
     }
-    p.derive(&mut base, o.batch_size.is_some(), o.eval_every.is_some(), o.ckpt_every.is_some());
-    let runs = if plan.is_multi_run() {
-        expand(&base, plan.seeds.as_deref(), &plan.sweeps, o.data_seed.is_some(), out_dir)?
+    let mut runs = if plan.is_multi_run() {
+        expand(&base, plan.seeds.as_deref(), &plan.sweeps, explicit_data_seed, out_dir)?
     } else {
         vec![RunConfig { dir: PathBuf::from(out_dir), ..base }]
     };
-    for r in &runs {
-        r.validate()?;
+    for r in &mut runs {
+        p.derive(r, explicit(o.batch_size.is_some(), "batch_size"), explicit(o.eval_every.is_some(), "eval_every"), explicit(o.ckpt_every.is_some(), "ckpt_every"));
+        // A multi-run's error names the run, whose directory is named by its settings.
+        r.validate().map_err(|e| if plan.is_multi_run() { Error::msg(format!("{}: {e}", r.dir.display())) } else { e })?;
     }
     Ok(runs)
 }
@@ -234,6 +237,15 @@ mod tests {
         assert_eq!(runs.len(), 6);
         assert_eq!(runs[5].dir, Path::new("o/weight_decay=1,seed=2"));
         assert_eq!((runs[5].seed, runs[5].data_seed, runs[5].weight_decay), (2, 2, 1.0));
+    }
+
+    #[test]
+    fn derived_settings_follow_each_swept_run() {
+        let p = RunPlan { sweeps: vec!["p=13,97".parse().unwrap()], ..RunPlan::preset("power2022") };
+        let runs = run_configs(&p, Path::new("o")).unwrap();
+        assert_eq!((runs[0].batch_size, runs[1].batch_size), (BatchSize::Size(39), BatchSize::Size(512)));
+        let p = RunPlan { sweeps: vec!["heads=4,3".parse().unwrap()], ..RunPlan::preset("power2022") };
+        assert_eq!(run_configs(&p, Path::new("o")).unwrap_err().to_string(), "o/heads=3: heads (3) must divide d_model (128)");
     }
 
     #[test]

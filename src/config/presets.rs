@@ -127,6 +127,7 @@ fn power(optimizer: Optimizer, weight_decay: f64, steps: u64) -> RunConfig {
         ortho_grad: false,
         grokfast_ema: None,
         grokfast_ma: None,
+        forked_from: None,
         grokgpu_version: GROKGPU_VERSION.to_string(),
         adapter: String::new(),
         dir: PathBuf::new(),

@@ -15,6 +15,14 @@ use crate::{bail, Error, Result};
 /// The version written into every config.json.
 pub const GROKGPU_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Where a forked run comes from: its parent's directory and the checkpoint step whose exact
+/// training state it continues.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForkOrigin {
+    pub run: String,
+    pub step: u64,
+}
+
 /// Every setting of one run. Serialized, it is the run's config.json (flat keys of RUNS.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
@@ -74,6 +82,10 @@ pub struct RunConfig {
     pub grokfast_ema: Option<GrokfastEma>,
     #[serde(default)]
     pub grokfast_ma: Option<GrokfastMa>,
+    /// The run this one continues from a step of (`grokgpu fork`); absent for a run trained
+    /// from its initialization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forked_from: Option<ForkOrigin>,
     pub grokgpu_version: String,
     /// The GPU adapter that ran it (filled in by the trainer).
     #[serde(default)]

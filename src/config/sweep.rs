@@ -1,16 +1,18 @@
-//! Multi-runs: `--seeds 0,1,2` and `--sweep weight_decay=0.1,0.3,1` expand one
-//! configuration into the grid of runs (sweep axes in the order given, seeds last), each in
-//! its own directory named by its varying settings (`weight_decay=0.1,seed=0`, Hydra's
+//! Multi-runs: `--seeds 0,1,2` and `--sweep KEY=v1,v2,…` (any config.json key) expand
+//! one configuration into the grid of runs (sweep axes in the order given, seeds last), each
+//! in its own directory named by its varying settings (`weight_decay=0.1,seed=0`, Hydra's
 //! style), which the run directory lists in the output directory's `sweep.json`.
 //!
-//! Only settings that keep every tensor shape equal may vary, so all runs of a multi-run
-//! train side by side along the run axis R.
+//! Runs that differ only in per-run values train side by side along the run axis R; the
+//! others form groups trained one after another (`vary::groups`).
 
 use std::path::Path;
 use std::str::FromStr;
 
+use serde_json::Value;
+
 use super::run_config::RunConfig;
-use super::vary::SWEEPABLE;
+use super::setting::{parse_setting, set_key, value_text};
 use crate::{bail, Error, Result};
 
 /// One `--sweep key=v1,v2,…`.
@@ -18,7 +20,8 @@ use crate::{bail, Error, Result};
 pub struct SweepAxis {
     /// config.json spelling (`weight-decay` on the command line becomes `weight_decay`).
     pub key: String,
-    pub values: Vec<f64>,
+    /// Each value as config.json holds it.
+    pub values: Vec<Value>,
 }
 
 impl FromStr for SweepAxis {
@@ -27,15 +30,10 @@ impl FromStr for SweepAxis {
     fn from_str(s: &str) -> Result<SweepAxis> {
         let (key, list) = s.split_once('=').ok_or_else(|| Error::msg(format!("--sweep expects key=v1,v2,…, got '{s}'")))?;
         let key = key.trim().replace('-', "_");
-        if !SWEEPABLE.contains(&key.as_str()) {
-            bail!("--sweep cannot vary '{key}' (it can vary: {})", SWEEPABLE.join(", "));
-        }
-        let values = list
-            .split(',')
-            .map(|v| v.trim().parse::<f64>().map_err(|_| Error::msg(format!("--sweep {key}: '{v}' is not a number"))))
-            .collect::<Result<Vec<f64>>>()?;
+        let what = format!("--sweep {key}");
+        let values = list.split(',').map(|v| parse_setting(&key, v, &what)).collect::<Result<Vec<Value>>>()?;
         if has_duplicates(&values) {
-            bail!("--sweep {key}: a value is listed twice");
+            bail!("{what}: a value is listed twice");
         }
         Ok(SweepAxis { key, values })
     }
@@ -45,18 +43,9 @@ fn has_duplicates<T: PartialEq>(v: &[T]) -> bool {
     v.iter().enumerate().any(|(i, a)| v[..i].contains(a))
 }
 
-fn set(cfg: &mut RunConfig, key: &str, value: f64) {
-    match key {
-        "weight_decay" => cfg.weight_decay = value,
-        "lr" => cfg.lr = value,
-        "init_scale" => cfg.init_scale = value,
-        _ => unreachable!("SweepAxis::from_str admits only SWEEPABLE keys"),
-    }
-}
-
 /// The runs of a multi-run: every combination of the axes' values (first axis slowest),
-/// times every seed (fastest) when `seeds` is given. Without an explicit data seed each run
-/// splits its data with its own seed. Each run's `dir` is `out_dir/<name>`.
+/// times every seed (fastest) when `seeds` is given. Without an explicit data seed (given or
+/// swept) each run splits its data with its own seed. Each run's `dir` is `out_dir/<name>`.
 pub fn expand(base: &RunConfig, seeds: Option<&[u64]>, axes: &[SweepAxis], explicit_data_seed: bool, out_dir: &Path) -> Result<Vec<RunConfig>> {
     if let Some(s) = seeds {
         if s.is_empty() || has_duplicates(s) {
@@ -71,25 +60,19 @@ pub fn expand(base: &RunConfig, seeds: Option<&[u64]>, axes: &[SweepAxis], expli
         runs = runs
             .into_iter()
             .flat_map(|(cfg, name): (RunConfig, Vec<String>)| {
-                axis.values.iter().map(move |&v| {
+                axis.values.iter().map(move |v| {
                     let mut c = cfg.clone();
-                    set(&mut c, &axis.key, v);
-                    (c, [name.clone(), vec![format!("{}={v}", axis.key)]].concat())
+                    set_key(&mut c, &axis.key, v).map(|()| (c, [name.clone(), vec![format!("{}={}", axis.key, value_text(v))]].concat()))
                 })
             })
-            .collect();
+            .collect::<Result<_>>()?;
     }
     if let Some(seeds) = seeds {
         runs = runs
             .into_iter()
             .flat_map(|(cfg, name)| {
                 seeds.iter().map(move |&s| {
-                    let mut c = cfg.clone();
-                    c.seed = s;
-                    if !explicit_data_seed {
-                        c.data_seed = s;
-                    }
-                    (c, [name.clone(), vec![format!("seed={s}")]].concat())
+                    (RunConfig { seed: s, ..cfg.clone() }, [name.clone(), vec![format!("seed={s}")]].concat())
                 })
             })
             .collect();
@@ -97,6 +80,9 @@ pub fn expand(base: &RunConfig, seeds: Option<&[u64]>, axes: &[SweepAxis], expli
     Ok(runs
         .into_iter()
         .map(|(mut c, name)| {
+            if !explicit_data_seed {
+                c.data_seed = c.seed;
+            }
             c.dir = out_dir.join(name.join(","));
             c
         })
@@ -128,6 +114,17 @@ mod tests {
     }
 
     #[test]
+    fn any_key_sweeps_and_names_its_runs() {
+        let base = preset("power2022").unwrap().config;
+        let axes = ["bottleneck-rank=none,4".parse().unwrap(), "p=53,97".parse().unwrap(), "task=add".parse().unwrap()];
+        let runs = expand(&base, Some(&[0]), &axes, false, Path::new("o")).unwrap();
+        assert_eq!(names(&runs), ["bottleneck_rank=none,p=53,task=add,seed=0", "bottleneck_rank=none,p=97,task=add,seed=0", "bottleneck_rank=4,p=53,task=add,seed=0", "bottleneck_rank=4,p=97,task=add,seed=0"]);
+        assert_eq!((runs[2].bottleneck_rank, runs[2].p, runs[2].task), (Some(4), 53, crate::data::Task::Add));
+        let runs = expand(&base, None, &["seed=3,4".parse().unwrap()], false, Path::new("o")).unwrap();
+        assert_eq!((runs[1].seed, runs[1].data_seed), (4, 4));
+    }
+
+    #[test]
     fn seeds_alone_and_an_explicit_data_seed() {
         let mut base = preset("quick").unwrap().config;
         base.data_seed = 9;
@@ -142,10 +139,10 @@ mod tests {
     #[test]
     fn bad_sweeps_are_errors() {
         let cases = [
-            ("p=97,113", "--sweep cannot vary 'p' (it can vary: weight_decay, lr, init_scale)"),
             ("lr", "--sweep expects key=v1,v2,…, got 'lr'"),
-            ("lr=0.1,x", "--sweep lr: 'x' is not a number"),
-            ("lr=0.1,0.1", "--sweep lr: a value is listed twice"),
+            ("lr=0.1,x", "--sweep lr: 'x' is not a valid value (invalid type: string \"x\", expected f64)"),
+            ("lr=0.1,0.10", "--sweep lr: a value is listed twice"),
+            ("grokgpu-version=1,2", "--sweep grokgpu_version: 'grokgpu_version' records how a run was made and cannot be set"),
         ];
         for (arg, want) in cases {
             assert_eq!(arg.parse::<SweepAxis>().unwrap_err().to_string(), want);

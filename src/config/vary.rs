@@ -64,6 +64,7 @@ const ROLES: &[(&str, Role)] = &[
     ("ortho_grad", Role::Shape),
     ("grokfast_ema", Role::Shape),
     ("grokfast_ma", Role::Shape),
+    ("forked_from", Role::Record),
     ("grokgpu_version", Role::Record),
     ("adapter", Role::Record),
 ];
@@ -82,6 +83,10 @@ pub enum Change {
     /// Runs trained in the same dispatches: they may differ in their per-run values and
     /// record, not in their schedule or shapes.
     TrainTogether,
+    /// A fork continues a run's exact state from a step on: the schedule, the record and the
+    /// optimizer's hyperparameters may change; the start (seeds, split, initialization) is
+    /// the parent's, and the shapes must fit its state.
+    Fork,
 }
 
 impl Change {
@@ -90,12 +95,24 @@ impl Change {
         match self {
             Change::Resume => matches!(role, Role::Schedule | Role::Record),
             Change::TrainTogether => matches!(role, Role::Start | Role::Hyper | Role::Record),
+            Change::Fork => matches!(role, Role::Schedule | Role::Record | Role::Hyper),
         }
     }
 }
 
-/// The keys `--sweep` may vary (each value of a sweep trains beside the others).
-pub const SWEEPABLE: &[&str] = &["weight_decay", "lr", "init_scale"];
+/// The runs grouped into the batches that can train in the same dispatches, as indices into
+/// `runs`: a run joins the first group it may train with, else starts a new one (so groups
+/// keep the order of their first runs).
+pub fn groups(runs: &[RunConfig]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = vec![];
+    for (i, run) in runs.iter().enumerate() {
+        match groups.iter_mut().find(|g| forbidden_changes(&runs[g[0]], run, Change::TrainTogether).is_empty()) {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    groups
+}
 
 fn as_object(cfg: &RunConfig) -> Map<String, Value> {
     match serde_json::to_value(cfg).expect("a RunConfig always serializes") {
@@ -121,10 +138,13 @@ mod tests {
 
     use super::*;
     use crate::config::presets::preset;
+    use crate::config::ForkOrigin;
 
     #[test]
     fn every_key_has_a_role() {
-        let keys: BTreeSet<String> = as_object(&preset("power2022").unwrap().config).keys().cloned().collect();
+        let mut cfg = preset("power2022").unwrap().config;
+        cfg.forked_from = Some(ForkOrigin { run: "runs/parent".into(), step: 10 });
+        let keys: BTreeSet<String> = as_object(&cfg).keys().cloned().collect();
         let listed: BTreeSet<String> = ROLES.iter().map(|(k, _)| k.to_string()).collect();
         assert_eq!(keys, listed);
         assert_eq!(listed.len(), ROLES.len(), "a key is listed twice");
@@ -143,8 +163,18 @@ mod tests {
         b.d_model = 64;
         b.adapter = "other".into();
         assert_eq!(forbidden_changes(&a, &b, Change::TrainTogether), ["d_model: 128 → 64"]);
-        for key in SWEEPABLE {
-            assert!(Change::TrainTogether.allows(role(key)), "{key}");
-        }
+        assert_eq!(forbidden_changes(&a, &b, Change::Fork), ["d_model: 128 → 64", "seed: 0 → 4"]);
+    }
+
+    #[test]
+    fn runs_group_by_what_shapes_their_dispatches() {
+        let a = preset("power2022").unwrap().config;
+        let with = |f: &dyn Fn(&mut RunConfig)| {
+            let mut c = a.clone();
+            f(&mut c);
+            c
+        };
+        let runs = [a.clone(), with(&|c| c.p = 53), with(&|c| c.weight_decay = 0.1), with(&|c| { c.p = 53; c.seed = 2 }), with(&|c| c.bottleneck_rank = Some(8))];
+        assert_eq!(groups(&runs), [vec![0, 2], vec![1, 3], vec![4]]);
     }
 }

@@ -79,6 +79,15 @@ impl Gpu {
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&desc))
             .map_err(|e| Error::msg(format!("could not open {}: {e}", info.name)))?;
+        // wgpu reports validation and out-of-memory errors here, after the call that caused
+        // them has returned, so there is no caller left to hand an error to; its default is a
+        // panic. One error line and a failed exit say the same without a backtrace.
+        device.on_uncaptured_error(Arc::new(|e: wgpu::Error| {
+            let text = e.to_string();
+            let one_line: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            eprintln!("error: the GPU device reported: {}", one_line.join(" · "));
+            std::process::exit(1);
+        }));
         Ok(Gpu {
             device,
             queue,

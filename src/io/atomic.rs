@@ -26,6 +26,23 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
+/// Removes the temporary files that writers killed mid-write left in `dir` (names made by
+/// [`temp_path`]); the caller must be the directory's only writer. Returns their names.
+pub fn remove_leftover_temporaries(dir: &Path) -> Result<Vec<String>> {
+    let mut removed = vec![];
+    let Ok(entries) = fs::read_dir(dir) else { return Ok(removed) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_temporary = name.starts_with('.') && name.rsplit_once(".tmp-").is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if is_temporary && entry.file_type().is_ok_and(|t| t.is_file()) {
+            fs::remove_file(entry.path()).map_err(|e| Error::msg(format!("cannot remove {}: {e}", entry.path().display())))?;
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = File::create(path)?;
     f.write_all(bytes)?;
@@ -62,6 +79,18 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"second");
         let names: Vec<String> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["a.json"]);
+    }
+
+    #[test]
+    fn leftover_temporaries_are_removed_and_nothing_else() {
+        let dir = test_dir("atomic_leftovers");
+        for name in [".a.json.tmp-123", ".state.safetensors.tmp-9", "a.json", ".hidden", "notes.tmp-1", ".b.tmp-x1"] {
+            fs::write(dir.join(name), b"x").unwrap();
+        }
+        assert_eq!(remove_leftover_temporaries(&dir).unwrap(), [".a.json.tmp-123", ".state.safetensors.tmp-9"]);
+        let mut left: Vec<String> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        assert_eq!(left, [".b.tmp-x1", ".hidden", "a.json", "notes.tmp-1"]);
     }
 
     #[test]

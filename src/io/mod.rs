@@ -3,7 +3,7 @@
 pub mod atomic;
 pub mod safetensors;
 
-pub use atomic::write_atomic;
+pub use atomic::{remove_leftover_temporaries, write_atomic};
 
 /// A fresh, empty scratch directory for one test, removed when dropped.
 #[cfg(test)]

@@ -1,21 +1,23 @@
-//! The safetensors format, written and read by hand (it is small, and owning it lets every
-//! error name the file): an 8-byte little-endian header length n, n bytes of JSON
+//! The safetensors format: an 8-byte little-endian header length n, n bytes of JSON
 //! `{"name": {"dtype", "shape", "data_offsets": [begin, end]}, …, "__metadata__": {str: str}}`
 //! padded with spaces to a multiple of 8, then the tensors' little-endian bytes, offsets
 //! relative to the end of the header. Files load with the `safetensors` Python package,
 //! PyTorch, numpy (tools/load_checkpoint.py) and this module alike.
+//!
+//! Reading goes through the `safetensors` crate (the format's reference validation), its
+//! errors prefixed with the file name. Writing stays here: the crate serializes the
+//! metadata from a hash map, whose order changes from one process to the next, and a
+//! resumed run must write the same bytes as an uninterrupted one.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use half::f16;
+use safetensors::{Dtype, SafeTensorError};
 use serde_json::{json, Map, Value};
 
 use crate::io::atomic::write_atomic;
 use crate::{Error, Result};
-
-/// The safetensors reference reader's limit; anything larger is a corrupt length field.
-const MAX_HEADER_BYTES: u64 = 100_000_000;
 
 /// Element values of one tensor, row-major.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,16 +33,15 @@ pub enum TensorData {
 }
 
 impl TensorData {
-    /// The safetensors dtype name.
-    pub fn dtype(&self) -> &'static str {
+    pub fn dtype(&self) -> Dtype {
         match self {
-            TensorData::F32(_) => "F32",
-            TensorData::F16(_) => "F16",
-            TensorData::I64(_) => "I64",
-            TensorData::U8(_) => "U8",
-            TensorData::U32(_) => "U32",
-            TensorData::U64(_) => "U64",
-            TensorData::Bool(_) => "BOOL",
+            TensorData::F32(_) => Dtype::F32,
+            TensorData::F16(_) => Dtype::F16,
+            TensorData::I64(_) => Dtype::I64,
+            TensorData::U8(_) => Dtype::U8,
+            TensorData::U32(_) => Dtype::U32,
+            TensorData::U64(_) => Dtype::U64,
+            TensorData::Bool(_) => Dtype::BOOL,
         }
     }
 
@@ -86,32 +87,23 @@ impl TensorData {
         }
     }
 
-    fn from_le_bytes(dtype: &str, b: &[u8]) -> Option<TensorData> {
+    /// The values of `b` (whose length the crate has checked against the shape); None for a
+    /// dtype grokgpu does not use.
+    fn from_le_bytes(dtype: Dtype, b: &[u8]) -> Option<TensorData> {
         fn words<const N: usize, T>(b: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
             b.chunks_exact(N).map(|c| f(c.try_into().expect("chunk of N bytes"))).collect()
         }
         Some(match dtype {
-            "F32" => TensorData::F32(words(b, f32::from_le_bytes)),
-            "F16" => TensorData::F16(words(b, f16::from_le_bytes)),
-            "I64" => TensorData::I64(words(b, i64::from_le_bytes)),
-            "U8" => TensorData::U8(b.to_vec()),
-            "U32" => TensorData::U32(words(b, u32::from_le_bytes)),
-            "U64" => TensorData::U64(words(b, u64::from_le_bytes)),
-            "BOOL" => TensorData::Bool(b.iter().map(|&x| x != 0).collect()),
+            Dtype::F32 => TensorData::F32(words(b, f32::from_le_bytes)),
+            Dtype::F16 => TensorData::F16(words(b, f16::from_le_bytes)),
+            Dtype::I64 => TensorData::I64(words(b, i64::from_le_bytes)),
+            Dtype::U8 => TensorData::U8(b.to_vec()),
+            Dtype::U32 => TensorData::U32(words(b, u32::from_le_bytes)),
+            Dtype::U64 => TensorData::U64(words(b, u64::from_le_bytes)),
+            Dtype::BOOL => TensorData::Bool(b.iter().map(|&x| x != 0).collect()),
             _ => return None,
         })
     }
-}
-
-/// Bytes per element of a dtype this module knows.
-fn dtype_size(dtype: &str) -> Option<usize> {
-    Some(match dtype {
-        "U8" | "BOOL" => 1,
-        "F16" => 2,
-        "F32" | "U32" => 4,
-        "I64" | "U64" => 8,
-        _ => return None,
-    })
 }
 
 /// A named tensor.
@@ -123,7 +115,8 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    /// Panics if the shape does not hold exactly `data.len()` elements.
+    /// Panics if the shape does not hold exactly `data.len()` elements (a bug of the caller,
+    /// never a property of a file: files are checked by the reader).
     pub fn new(name: impl Into<String>, shape: &[usize], data: TensorData) -> Tensor {
         let name = name.into();
         assert_eq!(shape.iter().product::<usize>(), data.len(), "tensor {name}: shape {shape:?} vs {} values", data.len());
@@ -144,7 +137,8 @@ impl SafeTensors {
     }
 }
 
-/// The file's bytes. Tensor data follow the order of `tensors`.
+/// The file's bytes. Tensor data follow the order of `tensors`; header keys are sorted, so
+/// equal inputs give equal bytes.
 pub fn to_bytes(tensors: &[Tensor], metadata: &BTreeMap<String, String>) -> Result<Vec<u8>> {
     let mut header = Map::new();
     let mut offset = 0usize;
@@ -152,7 +146,7 @@ pub fn to_bytes(tensors: &[Tensor], metadata: &BTreeMap<String, String>) -> Resu
         if t.name == "__metadata__" || header.contains_key(&t.name) {
             return Err(Error::msg(format!("safetensors: duplicate or reserved tensor name '{}'", t.name)));
         }
-        let end = offset + t.data.len() * dtype_size(t.data.dtype()).expect("known dtype");
+        let end = offset + t.data.len() * t.data.dtype().bitsize() / 8;
         header.insert(t.name.clone(), json!({ "dtype": t.data.dtype(), "shape": t.shape, "data_offsets": [offset, end] }));
         offset = end;
     }
@@ -170,69 +164,30 @@ pub fn to_bytes(tensors: &[Tensor], metadata: &BTreeMap<String, String>) -> Resu
     Ok(out)
 }
 
-/// Parses a whole file; `origin` (the path) starts every error message.
-pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<SafeTensors> {
-    let bad = |why: String| Error::msg(format!("{origin}: {why}"));
-    if bytes.len() < 8 {
-        return Err(bad(format!("not a safetensors file ({} bytes, shorter than the 8-byte header length)", bytes.len())));
-    }
-    let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-    if n > MAX_HEADER_BYTES || n > (bytes.len() - 8) as u64 {
-        return Err(bad(format!("truncated or corrupt: header length {n} but the file has {} bytes", bytes.len())));
-    }
-    let data = &bytes[8 + n as usize..];
-    let header: Map<String, Value> = serde_json::from_slice(&bytes[8..8 + n as usize]).map_err(|e| bad(format!("corrupt header: {e}")))?;
-
-    let mut metadata = BTreeMap::new();
-    let mut entries = vec![];
-    for (name, info) in header {
-        if name == "__metadata__" {
-            let map = info.as_object().ok_or_else(|| bad("corrupt header: __metadata__ is not an object".into()))?;
-            for (k, v) in map {
-                let s = v.as_str().ok_or_else(|| bad(format!("corrupt header: metadata '{k}' is not a string")))?;
-                metadata.insert(k.clone(), s.to_string());
-            }
-            continue;
-        }
-        let (dtype, shape, begin, end) = parse_entry(&info).ok_or_else(|| bad(format!("corrupt header entry for tensor '{name}'")))?;
-        let size = dtype_size(&dtype).ok_or_else(|| bad(format!("tensor '{name}' has unsupported dtype {dtype}")))?;
-        let elements = shape.iter().try_fold(1usize, |a, &s| a.checked_mul(s));
-        if end < begin || elements.and_then(|e| e.checked_mul(size)) != Some(end - begin) {
-            return Err(bad(format!("corrupt header: tensor '{name}' offsets [{begin}, {end}] do not fit shape {shape:?} of {dtype}")));
-        }
-        entries.push((begin, end, name, dtype, shape));
-    }
-    entries.sort_by_key(|e| (e.0, e.1));
-    let mut expected = 0;
-    for (begin, end, name, _, _) in &entries {
-        if *begin != expected {
-            return Err(bad(format!("corrupt header: tensor '{name}' starts at byte {begin}, expected {expected}")));
-        }
-        expected = *end;
-    }
-    if expected != data.len() {
-        let why = if expected > data.len() { "truncated" } else { "corrupt" };
-        return Err(bad(format!("{why}: tensors need {expected} data bytes, the file holds {}", data.len())));
-    }
-    let tensors = entries
-        .into_iter()
-        .map(|(begin, end, name, dtype, shape)| {
-            let values = TensorData::from_le_bytes(&dtype, &data[begin..end]).expect("dtype checked above");
-            Tensor { name, shape, data: values }
-        })
-        .collect();
-    Ok(SafeTensors { tensors, metadata })
+/// What a reader error means to a person holding the file.
+fn describe(e: &SafeTensorError) -> String {
+    use SafeTensorError::*;
+    let what = match e {
+        HeaderTooSmall | InvalidHeaderLength | HeaderTooLarge | MetadataIncompleteBuffer => "truncated or not a safetensors file",
+        _ => "corrupt safetensors file",
+    };
+    format!("{what} ({e})")
 }
 
-/// (dtype, shape, begin, end) of a header entry, or None if it is malformed.
-fn parse_entry(info: &Value) -> Option<(String, Vec<usize>, usize, usize)> {
-    let dtype = info.get("dtype")?.as_str()?.to_string();
-    let shape = info.get("shape")?.as_array()?.iter().map(|d| d.as_u64().map(|d| d as usize)).collect::<Option<Vec<_>>>()?;
-    let offsets = info.get("data_offsets")?.as_array()?;
-    if offsets.len() != 2 {
-        return None;
+/// Parses and validates a whole file; `origin` (the path) starts every error message.
+pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<SafeTensors> {
+    let (header_len, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| Error::msg(format!("{origin}: {}", describe(&e))))?;
+    let data = &bytes[8 + header_len..];
+    let mut tensors = vec![];
+    for name in header.offset_keys() {
+        let info = header.info(&name).expect("offset_keys lists the header's own names");
+        let (begin, end) = info.data_offsets;
+        let values = TensorData::from_le_bytes(info.dtype, &data[begin..end])
+            .ok_or_else(|| Error::msg(format!("{origin}: tensor '{name}' has dtype {}, which grokgpu does not read", info.dtype)))?;
+        tensors.push(Tensor { name, shape: info.shape.clone(), data: values });
     }
-    Some((dtype, shape, offsets[0].as_u64()? as usize, offsets[1].as_u64()? as usize))
+    let metadata = header.metadata().clone().unwrap_or_default().into_iter().collect();
+    Ok(SafeTensors { tensors, metadata })
 }
 
 /// Writes a file atomically (see [`write_atomic`]).
@@ -306,12 +261,12 @@ mod tests {
         let good = to_bytes(&tensors, &metadata).unwrap();
         let n = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-            ("empty", vec![], "not a safetensors file"),
-            ("header cut", good[..8 + n / 2].to_vec(), "truncated or corrupt: header length"),
-            ("data cut", good[..good.len() - 3].to_vec(), "truncated: tensors need"),
-            ("data extra", [good.clone(), vec![0]].concat(), "corrupt: tensors need"),
-            ("header garbage", { let mut b = good.clone(); b[9] = b'#'; b }, "corrupt header"),
-            ("huge length", { let mut b = good.clone(); b[7] = 0xff; b }, "truncated or corrupt: header length"),
+            ("empty", vec![], "truncated or not a safetensors file (header too small)"),
+            ("header cut", good[..8 + n / 2].to_vec(), "truncated or not a safetensors file (invalid header length)"),
+            ("data cut", good[..good.len() - 3].to_vec(), "truncated or not a safetensors file (incomplete metadata"),
+            ("data extra", [good.clone(), vec![0]].concat(), "truncated or not a safetensors file (incomplete metadata"),
+            ("header garbage", { let mut b = good.clone(); b[9] = b'#'; b }, "corrupt safetensors file (invalid JSON in header"),
+            ("huge length", { let mut b = good.clone(); b[7] = 0xff; b }, "truncated or not a safetensors file (header too large)"),
         ];
         for (what, bytes, want) in cases {
             let e = from_bytes(&bytes, "runs/x/step.safetensors").unwrap_err().to_string();
@@ -324,19 +279,32 @@ mod tests {
         assert!(e.contains("cut.safetensors: truncated"), "{e}");
     }
 
+    fn file_with_header(head: &[u8], data_bytes: usize) -> Vec<u8> {
+        let mut b = (head.len() as u64).to_le_bytes().to_vec();
+        b.extend_from_slice(head);
+        b.extend(std::iter::repeat_n(0, data_bytes));
+        b
+    }
+
     #[test]
-    fn inconsistent_offsets_are_rejected() {
-        let head = br#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#;
-        let mut b = (head.len() as u64).to_le_bytes().to_vec();
-        b.extend_from_slice(head);
-        b.extend_from_slice(&[0; 8]);
+    fn inconsistent_offsets_and_foreign_dtypes_are_rejected() {
+        let b = file_with_header(br#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, 8);
         let e = from_bytes(&b, "f").unwrap_err().to_string();
-        assert!(e.contains("do not fit shape [3]"), "{e}");
-        let head = br#"{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}"#;
-        let mut b = (head.len() as u64).to_le_bytes().to_vec();
-        b.extend_from_slice(head);
-        b.extend_from_slice(&[0; 2]);
-        assert!(from_bytes(&b, "f").unwrap_err().to_string().contains("unsupported dtype BF16"));
+        assert!(e.contains("invalid shape, data type, or offset"), "{e}");
+        let b = file_with_header(br#"{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}"#, 2);
+        let e = from_bytes(&b, "f").unwrap_err().to_string();
+        assert_eq!(e, "f: tensor 'a' has dtype BF16, which grokgpu does not read");
+    }
+
+    #[test]
+    fn tensors_stored_in_any_order_read_in_data_order() {
+        // Python's safetensors stores tensors sorted by name; the header's key order and the
+        // data order need not agree with the writer's.
+        let b = file_with_header(br#"{"z":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}  "#, 3);
+        let file = from_bytes(&b, "f").unwrap();
+        let names: Vec<&str> = file.tensors.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["z", "a"]);
+        assert_eq!(file.get("a").unwrap().shape, [2]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use crate::rundir::{run_id, RUN_ID_KEY};
 use crate::analysis::events::{self, Events, Record};
 use crate::rundir::{ANALYSIS_FILE, CONFIG_FILE, METRICS_FILE, SWEEP_FILE};
 use crate::{bail, Error, Result};
@@ -26,6 +27,9 @@ pub struct Run {
     pub records: Vec<Record>,
     pub has_metrics: bool,
     pub has_analysis: bool,
+    /// The run's identity (see [`crate::rundir::identity`]), when its config.json and
+    /// dataset.safetensors can be read; files derived from another run are left out.
+    pub run_id: Option<String>,
     /// One line per problem met while reading (unreadable lines, a broken config.json).
     pub warnings: Vec<String>,
 }
@@ -52,6 +56,7 @@ impl Run {
             },
             Err(_) => Map::new(),
         };
+        let run_id = run_id(dir).ok();
         let mut by_step: BTreeMap<u64, Record> = BTreeMap::new();
         let mut read = |name: &str| -> bool {
             let path = dir.join(name);
@@ -62,6 +67,11 @@ impl Run {
                 Ok((rows, skipped)) => {
                     if let Some(first) = skipped.first() {
                         warnings.push(format!("{name}: {} unreadable line(s) left out (first: {first})", skipped.len()));
+                    }
+                    let ours = |row: &Record| name != ANALYSIS_FILE || run_id.is_none() || row.get(RUN_ID_KEY).and_then(Value::as_str) == run_id.as_deref();
+                    let (rows, foreign): (Vec<Record>, Vec<Record>) = rows.into_iter().partition(ours);
+                    if !foreign.is_empty() {
+                        warnings.push(format!("{name}: {} record(s) of another run (run_id) left out; run `grokgpu analyze` again", foreign.len()));
                     }
                     for row in rows {
                         if let Some(step) = row.get("step").and_then(Value::as_u64) {
@@ -78,7 +88,7 @@ impl Run {
         };
         let has_metrics = read(METRICS_FILE);
         let has_analysis = read(ANALYSIS_FILE);
-        Ok(Run { dir: dir.to_path_buf(), config, records: by_step.into_values().collect(), has_metrics, has_analysis, warnings })
+        Ok(Run { dir: dir.to_path_buf(), config, records: by_step.into_values().collect(), has_metrics, has_analysis, run_id, warnings })
     }
 
     /// The directory's last component, for titles and legends.

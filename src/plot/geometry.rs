@@ -117,6 +117,7 @@ mod tests {
             records: rows.into_iter().map(|r| r.as_object().unwrap().clone()).collect(),
             has_metrics: false,
             has_analysis: true,
+            run_id: None,
             warnings: vec![],
         }
     }

@@ -76,6 +76,8 @@ pub struct Panel {
     pub x_log: bool,
     /// Fixed x limits (panels stacked in one figure share them); None fits the data.
     pub x_range: Option<(f64, f64)>,
+    /// Names of the x positions 0, 1, … when x is a category (a setting like `task`).
+    pub x_categories: Option<Vec<String>>,
     pub y: YAxis,
     pub y2: Option<YAxis>,
     pub lines: Vec<Line>,
@@ -95,6 +97,7 @@ impl Panel {
             x_label: x_label.into(),
             x_log: false,
             x_range: None,
+            x_categories: None,
             y: YAxis { label: y_label.into(), log: false, range: None },
             y2: None,
             lines: vec![],
@@ -107,6 +110,12 @@ impl Panel {
 
     pub fn log_x(mut self) -> Panel {
         self.x_log = true;
+        self
+    }
+
+    /// x is the index of a category, labelled by its name.
+    pub fn categories(mut self, names: Vec<String>) -> Panel {
+        self.x_categories = Some(names);
         self
     }
 
@@ -167,6 +176,9 @@ impl Panel {
     }
 
     fn x_axis(&self) -> Option<Axis> {
+        if let Some(names) = &self.x_categories {
+            return Some(Axis::new(-0.5, names.len() as f64 - 0.5, Scale::Index(names.clone())));
+        }
         let (lo, hi) = self.x_range.or_else(|| self.data_x_range())?;
         // Markers need room at the edges; lines may run to them.
         let margin = if self.lines.iter().any(|l| l.dots) { 0.04 } else { 0.01 };

@@ -20,7 +20,7 @@
 //!
 //! A multi-run directory (sweep.json) gets every run's figures in the run's own plots/, and
 //! in its own plots/: `overlay_val_acc.png`, `overlay_train_acc.png`, `overlay_val_loss.png`
-//! and `grok_step_vs_<setting>.png` for each numeric setting that varies (seeds excepted).
+//! and `grok_step_vs_<setting>.png` for each setting that varies (seeds excepted).
 //! A figure without its data is skipped with one line saying why.
 
 pub mod axis;
@@ -43,6 +43,7 @@ mod phase;
 mod sparsity;
 mod spectrum;
 mod training;
+pub mod wd_fork;
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,5 @@
-//! Multi-runs: every run's curves on one chart, and the grokking step against each numeric
-//! setting the sweep varies (seed 004's Δt ∝ 1/λ for weight decay).
+//! Multi-runs: every run's curves on one chart, and the grokking step against each setting
+//! the sweep varies (seed 004's Δt ∝ 1/λ for weight decay).
 
 use std::path::Path;
 
@@ -12,6 +12,7 @@ use plotters::style::RGBColor;
 use super::axis::tick_label;
 use super::style::{ordered_color, BLACK, BLUE, GREY};
 use super::{figure, outcome, Made, Outcome};
+use crate::config::setting::value_text;
 use crate::rundir::sweep_file::{SweepFile, SweepRun};
 use crate::Result;
 
@@ -23,27 +24,44 @@ fn entry<'a>(sweep: &'a SweepFile, run: &Run) -> Option<&'a SweepRun> {
 /// Legend label of each run: its settings in sweep order, "weight_decay=0.1, seed=0".
 fn label(sweep: &SweepFile, run: &Run) -> String {
     let Some(entry) = entry(sweep, run) else { return run.name() };
-    let value = |v: &Value| v.as_f64().map_or_else(|| v.to_string(), tick_label);
+    let value = |v: &Value| v.as_f64().map_or_else(|| value_text(v), tick_label);
     sweep.varying.iter().filter_map(|k| Some(format!("{k}={}", value(entry.settings.get(k)?)))).collect::<Vec<_>>().join(", ")
+}
+
+/// `run`'s value of the setting `key`, as sweep.json lists it.
+fn setting<'a>(sweep: &'a SweepFile, run: &Run, key: &str) -> Option<&'a Value> {
+    entry(sweep, run).and_then(|e| e.settings.get(key))
+}
+
+/// The distinct values of `key` over `runs`: ascending numbers, or names in the order met.
+fn distinct_values(sweep: &SweepFile, runs: &[Run], key: &str) -> Vec<Value> {
+    let mut values: Vec<Value> = vec![];
+    for v in runs.iter().filter_map(|r| setting(sweep, r, key)) {
+        if !values.contains(v) {
+            values.push(v.clone());
+        }
+    }
+    if values.iter().all(Value::is_number) {
+        values.sort_by(|a, b| a.as_f64().unwrap_or(0.0).total_cmp(&b.as_f64().unwrap_or(0.0)));
+    }
+    values
 }
 
 /// Colour by the rank of the run's value of the first varying setting other than the seed
 /// (by the run's place when only seeds vary); dashed for every seed but the first.
 fn styles(sweep: &SweepFile, runs: &[Run]) -> Vec<(RGBColor, bool)> {
     let key = sweep.varying.iter().find(|k| k.as_str() != "seed");
-    let setting = |run: &Run, k: &str| entry(sweep, run).and_then(|e| e.settings.get(k)).and_then(Value::as_f64);
-    let mut values: Vec<f64> = key.map_or_else(Vec::new, |k| runs.iter().filter_map(|r| setting(r, k)).collect());
-    values.sort_by(f64::total_cmp);
-    values.dedup();
-    let first_seed = runs.iter().filter_map(|r| setting(r, "seed")).reduce(f64::min);
+    let values = key.map_or_else(Vec::new, |k| distinct_values(sweep, runs, k));
+    let seed = |run: &Run| setting(sweep, run, "seed").and_then(Value::as_f64);
+    let first_seed = runs.iter().filter_map(seed).reduce(f64::min);
     runs.iter()
         .enumerate()
         .map(|(i, run)| {
-            let color = match key.and_then(|k| setting(run, k)) {
-                Some(v) => ordered_color(values.iter().position(|&x| x == v).unwrap_or(0), values.len()),
+            let color = match key.and_then(|k| setting(sweep, run, k)) {
+                Some(v) => ordered_color(values.iter().position(|x| x == v).unwrap_or(0), values.len()),
                 None => ordered_color(i, runs.len()),
             };
-            (color, key.is_some() && setting(run, "seed") != first_seed)
+            (color, key.is_some() && seed(run) != first_seed)
         })
         .collect()
 }
@@ -63,30 +81,38 @@ fn overlay(sweep: &SweepFile, runs: &[Run], field: &str, title: &str, y_label: &
 }
 
 /// Grok step of each run against `key`; runs that never grokked sit at their last step as
-/// grey dots. For weight decay, the fit grok_step = C/λ of seed 004.
+/// grey dots, listed as such. A numeric setting is a number axis (log scale when positive);
+/// any other (a task, a model, "none" among ranks) is one position per value. For weight
+/// decay, the fit grok_step = C/λ of seed 004.
 fn grok_vs(sweep: &SweepFile, runs: &[Run], key: &str, path: &Path) -> Result<Made> {
+    let values = distinct_values(sweep, runs, key);
+    let numeric = values.iter().all(Value::is_number);
+    let x_of = |v: &Value| if numeric { v.as_f64() } else { values.iter().position(|x| x == v).map(|i| i as f64) };
     let mut grokked = vec![];
-    let mut not = vec![];
+    let mut never = vec![];
     for run in runs {
-        let setting = entry(sweep, run).and_then(|r| r.settings.get(key)).and_then(Value::as_f64);
-        let Some(x) = setting else { continue };
+        let Some(x) = setting(sweep, run, key).and_then(x_of) else { continue };
         match run.events().grok_step {
             Some(g) => grokked.push((x, g as f64)),
             None => {
                 if let Some(&(last, _)) = run.series("val_acc").last() {
-                    not.push((x, last));
+                    never.push((x, last));
                 }
             }
         }
     }
-    if grokked.is_empty() && not.is_empty() {
+    if grokked.is_empty() && never.is_empty() {
         return Ok(Made::Skipped(format!("no run has both a {key} setting and validation accuracy")));
     }
-    let log_x = grokked.iter().chain(&not).all(|&(x, _)| x > 0.0);
-    let log_y = grokked.iter().chain(&not).all(|&(_, y)| y > 0.0);
+    let log_x = numeric && grokked.iter().chain(&never).all(|&(x, _)| x > 0.0);
+    let log_y = grokked.iter().chain(&never).all(|&(_, y)| y > 0.0);
+    let never_label = format!("never grokked ({} run(s), drawn at their last step)", never.len());
     let mut panel = Panel::new("", if log_x { format!("{key} (log scale)") } else { key.to_string() }, if log_y { "grok step (val acc ≥ 90%, log scale)" } else { "grok step (val acc ≥ 90%)" })
-        .line(Line::new("grokked", grokked.clone(), BLUE).dots())
-        .line(Line::new("not grokked (at its last step)", not, GREY).dots());
+        .line(Line::new(format!("grokked ({} run(s))", grokked.len()), grokked.clone(), BLUE).dots())
+        .line(Line::new(never_label, never, GREY).dots());
+    if !numeric {
+        panel = panel.categories(values.iter().map(value_text).collect());
+    }
     if log_x {
         panel = panel.log_x();
     }

@@ -13,7 +13,7 @@ use super::frame;
 use super::lines::{Line, Panel};
 use super::style::{series_color, BLUE, GREY, ORANGE, SKY, VERMILLION};
 use super::{canvas_size, figure, Made};
-use crate::rundir::INTERVENTIONS_DIR;
+use crate::rundir::{INTERVENTIONS_DIR, RUN_ID_KEY};
 use crate::Result;
 
 /// R_k series by frequency label. `token_phase_coherence` may be an array aligned with the
@@ -111,7 +111,8 @@ fn collect(v: &Value, name: &str, step: Option<u64>, out: &mut Vec<Intervention>
 
 fn read_interventions(run: &Run) -> std::result::Result<Vec<Intervention>, String> {
     let dir = run.dir.join(INTERVENTIONS_DIR);
-    let advice = format!("run `grokgpu intervene phase --run-dir {}` first", run.dir.display());
+    let last_step = run.records.last().and_then(|r| r.get("step")).and_then(Value::as_u64).map_or("S".to_string(), |s| s.to_string());
+    let advice = format!("run `grokgpu intervene phase --run-dir {} --step {last_step}` first", run.dir.display());
     let entries = std::fs::read_dir(&dir).map_err(|_| format!("no {INTERVENTIONS_DIR}/ in {} ({advice})", run.dir.display()))?;
     let mut files: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
     files.sort();
@@ -119,11 +120,14 @@ fn read_interventions(run: &Run) -> std::result::Result<Vec<Intervention>, Strin
     for file in &files {
         let stem = file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         if let Ok(v) = std::fs::read_to_string(file).map_err(|_| ()).and_then(|t| serde_json::from_str::<Value>(&t).map_err(|_| ())) {
-            collect(&v, &stem, None, &mut found);
+            let of_another_run = run.run_id.is_some() && v.get(RUN_ID_KEY).and_then(Value::as_str) != run.run_id.as_deref();
+            if !of_another_run {
+                collect(&v, &stem, None, &mut found);
+            }
         }
     }
     if found.is_empty() {
-        return Err(format!("{} holds no readable intervention results (objects with before/after accuracy or loss)", dir.display()));
+        return Err(format!("{} holds no readable intervention results of this run (objects with before/after accuracy or loss and this run's run_id)", dir.display()));
     }
     Ok(found)
 }

@@ -109,7 +109,8 @@ impl RunDir {
         let file = safetensors::read(&path)?;
         let missing = |name: &str| Error::msg(format!("{}: no tensor '{name}' of the expected type", path.display()));
         let ints = |name: &str| match file.get(name).map(|t| &t.data) {
-            Some(TensorData::I64(v)) => Ok(v.iter().map(|&a| a as u32).collect::<Vec<u32>>()),
+            // Values beyond u32 saturate, so the range check against p catches them.
+            Some(TensorData::I64(v)) => Ok(v.iter().map(|&a| u32::try_from(a).unwrap_or(u32::MAX)).collect::<Vec<u32>>()),
             _ => Err(missing(name)),
         };
         let train_mask = match file.get("train_mask").map(|t| &t.data) {
@@ -141,6 +142,12 @@ impl RunDir {
         }
         MetricsLog::resume(&self.metrics_path(), step)
     }
+}
+
+/// The files and folders of a run present in `dir` (folders with a trailing `/`).
+pub fn run_files(dir: &Path) -> Vec<String> {
+    let present = RUN_ENTRIES.iter().filter(|name| dir.join(name).exists());
+    present.map(|name| if dir.join(name).is_dir() { format!("{name}/") } else { name.to_string() }).collect()
 }
 
 /// Removes the files a run owns in `dir` (and nothing else): what `--force` replaces.

@@ -11,6 +11,7 @@ use crate::{Error, Result};
 
 /// A run's training state in layout order, for state.safetensors: weights, optimizer
 /// moments and gradient-filter state (each a whole number of layout-sized blocks).
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunState {
     pub step: u64,
     pub params: Vec<f32>,

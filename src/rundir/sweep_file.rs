@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::run_dir::remove_run_files;
 use super::{CONFIG_FILE, SWEEP_FILE};
+use crate::config::vary::groups;
 use crate::config::RunConfig;
 use crate::io::write_atomic;
 use crate::{bail, Error, Result};
@@ -23,6 +24,10 @@ pub struct SweepFile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepRun {
     pub dir: String,
+    /// The batch of runs it trains with (runs of one group share every dispatch; groups
+    /// train one after another), counted from 0.
+    #[serde(default)]
+    pub group: usize,
     pub settings: Map<String, Value>,
 }
 
@@ -34,13 +39,20 @@ impl SweepFile {
             .and_then(|r| r.dir.strip_prefix(out_dir).ok())
             .map(|name| name.to_string_lossy().split(',').filter_map(|kv| kv.split_once('=')).map(|(k, _)| k.to_string()).collect())
             .unwrap_or_default();
+        let mut group_of = vec![0; runs.len()];
+        for (g, members) in groups(runs).iter().enumerate() {
+            for &i in members {
+                group_of[i] = g;
+            }
+        }
         let runs = runs
             .iter()
-            .map(|r| {
+            .zip(group_of)
+            .map(|(r, group)| {
                 let json = serde_json::to_value(r).expect("serializes");
                 let settings = varying.iter().map(|k| (k.clone(), json[k].clone())).collect();
                 let dir = r.dir.strip_prefix(out_dir).unwrap_or(&r.dir).to_string_lossy().into_owned();
-                SweepRun { dir, settings }
+                SweepRun { dir, group, settings }
             })
             .collect();
         SweepFile { varying, runs }
@@ -121,6 +133,10 @@ mod tests {
         let back = SweepFile::read(&out).unwrap();
         assert_eq!(back, file);
         assert_eq!(back.dirs(&out)[3], out.join("weight_decay=1,seed=1"));
+        assert!(file.runs.iter().all(|r| r.group == 0));
+        let runs = expand(&base, Some(&[0, 1]), &["d_model=32,64".parse().unwrap()], false, &out).unwrap();
+        let file = SweepFile::new(&runs, &out);
+        assert_eq!(file.runs.iter().map(|r| r.group).collect::<Vec<_>>(), [0, 0, 1, 1]);
     }
 
     #[test]

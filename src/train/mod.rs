@@ -3,6 +3,7 @@
 
 mod device_data;
 mod eval;
+pub mod fork;
 mod minibatch;
 mod model;
 mod norms;

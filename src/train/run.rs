@@ -1,6 +1,7 @@
 //! `grokgpu train`: run directories, the training loop with its evaluation and checkpoint
 //! schedule, resume, and the divergence stop.
 
+use std::path::Path;
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -8,25 +9,58 @@ use serde_json::{Map, Value};
 use super::options::TrainOptions;
 use super::progress::Progress;
 use super::trainer::{RunEval, Trainer};
+use crate::config::vary::groups;
 use crate::config::RunConfig;
 use crate::gpu::Gpu;
 use crate::nn::init::param_specs;
 use crate::rundir::metrics::{EvalRecord, MetricsLog};
 use crate::rundir::state::{read_state, write_state};
 use crate::rundir::sweep_file::create_multi_run;
-use crate::rundir::{read_kernels, write_kernels, RunDir, CHECKPOINT_DIR, STATE_FILE};
-use crate::{bail, Result};
+use crate::rundir::{read_kernels, run_files, write_kernels, RunDir, RunLock, CHECKPOINT_DIR, CONFIG_FILE, STATE_FILE};
+use crate::{bail, Error, Result};
 
-/// The run directories of a batch, opened for a fresh start or a resume.
-struct Runs {
-    dirs: Vec<RunDir>,
-    logs: Vec<MetricsLog>,
+/// The run directories of a batch, opened for a fresh start, a resume or a fork.
+pub(super) struct Runs {
+    pub(super) dirs: Vec<RunDir>,
+    pub(super) logs: Vec<MetricsLog>,
+}
+
+/// Locks the directory of every run, creating it for a new run; a resume needs it to exist.
+pub(super) fn lock_run_dirs(runs: &[RunConfig], resume: bool) -> Result<Vec<RunLock>> {
+    let mut locks = vec![];
+    for dir in runs.iter().map(|c| c.dir.as_path()) {
+        if resume && !dir.is_dir() {
+            bail!("nothing to resume: {} does not exist; start the run without --resume", dir.display());
+        }
+        std::fs::create_dir_all(dir).map_err(|e| Error::msg(format!("cannot create {}: {e}", dir.display())))?;
+        locks.push(RunLock::acquire(dir)?);
+    }
+    Ok(locks)
+}
+
+/// A run resumes from its state.safetensors; without one, resuming stops and says so
+/// (starting over would discard the run's checkpoints, metrics and analyses).
+fn check_resumable(cfg: &RunConfig) -> Result<()> {
+    let dir = cfg.dir.display();
+    if !cfg.dir.join(CONFIG_FILE).exists() {
+        bail!("nothing to resume: {dir} holds no run (no {CONFIG_FILE}); start the run without --resume");
+    }
+    if !cfg.dir.join(STATE_FILE).exists() {
+        bail!(
+            "{dir} cannot be resumed: its {STATE_FILE} is missing (the run stopped before its first checkpoint, or the file was removed); nothing was changed. --force starts the run over and removes its files"
+        );
+    }
+    Ok(())
 }
 
 fn start_fresh(runs: &[RunConfig], force: bool) -> Result<Runs> {
     let mut dirs = vec![];
     let mut logs = vec![];
     for cfg in runs {
+        let present = run_files(&cfg.dir);
+        if force && !present.is_empty() {
+            println!("--force: removing {} from {}", present.join(", "), cfg.dir.display());
+        }
         let (table, split) = cfg.dataset()?;
         let dir = RunDir::create(cfg, &table, &split, force)?;
         logs.push(MetricsLog::create(&dir.metrics_path())?);
@@ -65,7 +99,8 @@ fn save_checkpoint(trainer: &Trainer, runs: &Runs) -> Result<()> {
     Ok(())
 }
 
-/// Trains every run the options describe, all in the same dispatches.
+/// Trains every run the options describe: runs whose shapes match in the same dispatches,
+/// the groups of such runs one after another.
 pub fn train(options: &TrainOptions) -> Result<()> {
     let mut configs = options.resolve()?;
     let gpu = Gpu::open(false)?;
@@ -73,31 +108,55 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         cfg.adapter = gpu.adapter_name();
         cfg.grokgpu_version = env!("CARGO_PKG_VERSION").to_string();
     }
-    let resumable = options.resume && configs.iter().all(|c| c.dir.join(STATE_FILE).exists());
-    if options.plan.is_multi_run() && !resumable {
+    if options.resume {
+        configs.iter().try_for_each(check_resumable)?;
+    } else if options.plan.is_multi_run() {
+        let _listing = RunLock::wait(&options.out_dir)?;
         create_multi_run(&options.out_dir, &configs, options.force)?;
     }
-    if resumable {
-        // The variants the run launched so far, whatever the tune cache holds now.
+    let groups = groups(&configs);
+    for (g, members) in groups.iter().enumerate() {
+        let group: Vec<RunConfig> = members.iter().map(|&i| configs[i].clone()).collect();
+        if groups.len() > 1 {
+            println!("group {} of {}: {} run(s)", g + 1, groups.len(), group.len());
+        }
+        train_group(&gpu, group, options)?;
+    }
+    Ok(())
+}
+
+/// Trains runs that share every dispatch, from scratch or from their saved states.
+fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions) -> Result<()> {
+    if options.resume {
+        // The matmul variants the runs launched so far, whatever the tune cache holds now.
         gpu.pin_choices(&read_kernels(&configs[0].dir)?);
     }
-    let mut trainer = Trainer::new(&gpu, configs.clone())?;
-    let mut runs = if resumable {
+    // Trainer::new checks every size against the device before anything is written.
+    let mut trainer = Trainer::new(gpu, configs.clone())?;
+    let _locks = lock_run_dirs(&configs, options.resume)?;
+    let runs = if options.resume {
         let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
         let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
         trainer.restore(&states)?;
         let logs = dirs.iter().map(|d| d.rewind_to(trainer.step)).collect::<Result<Vec<_>>>()?;
         Runs { dirs, logs }
     } else {
-        if options.resume {
-            println!("nothing to resume in {}: starting a new run", options.out_dir.display());
-        }
-        start_fresh(&configs, options.force || options.resume)?
+        start_fresh(&configs, options.force)?
     };
     for dir in &runs.dirs {
         write_kernels(&dir.path, &gpu.choices())?;
     }
+    // A resumed run's step 0 is already in its files (the state is written after them).
+    let record_start = trainer.step == 0 && !options.resume;
+    train_schedule(gpu, &mut trainer, runs, record_start, None, &options.out_dir)
+}
 
+/// Trains the runs to their last step on their eval and checkpoint schedule; with
+/// `record_start`, the state they start from is evaluated and checkpointed first; with
+/// `until_val_acc`, training stops (with a checkpoint) at the first evaluation where every
+/// run's validation accuracy has reached it.
+pub(super) fn train_schedule(gpu: &Gpu, trainer: &mut Trainer, mut runs: Runs, record_start: bool, until_val_acc: Option<f64>, out_dir: &Path) -> Result<()> {
+    let configs = &trainer.runs;
     let cfg = configs[0].clone();
     let label = if configs.len() > 1 { format!("{} runs", configs.len()) } else { cfg.dir.display().to_string() };
     println!(
@@ -109,9 +168,9 @@ pub fn train(options: &TrainOptions) -> Result<()> {
     let progress = Progress::new(cfg.steps, trainer.step);
     let started = Instant::now();
     let mut mark = (Instant::now(), trainer.step);
-    if trainer.step == 0 {
-        evaluate(&trainer, &mut runs, &progress, started, &mut mark)?;
-        save_checkpoint(&trainer, &runs)?;
+    if record_start {
+        evaluate(trainer, &mut runs, &progress, started, &mut mark)?;
+        save_checkpoint(trainer, &runs)?;
     }
     while trainer.step < cfg.steps {
         let next_eval = (trainer.step / cfg.eval_every + 1) * cfg.eval_every;
@@ -119,22 +178,27 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         let stop = next_eval.min(next_ckpt).min(cfg.steps);
         trainer.train(stop - trainer.step);
         progress.advance_to(trainer.step);
-        if stop % cfg.eval_every == 0 || stop == cfg.steps {
-            evaluate(&trainer, &mut runs, &progress, started, &mut mark)?;
+        let mut all_reached = false;
+        if stop.is_multiple_of(cfg.eval_every) || stop == cfg.steps {
+            let lowest_val_acc = evaluate(trainer, &mut runs, &progress, started, &mut mark)?;
+            all_reached = until_val_acc.is_some_and(|target| lowest_val_acc >= target);
         }
-        if stop % cfg.ckpt_every == 0 || stop == cfg.steps {
-            save_checkpoint(&trainer, &runs)?;
+        if stop.is_multiple_of(cfg.ckpt_every) || stop == cfg.steps || all_reached {
+            save_checkpoint(trainer, &runs)?;
+        }
+        if all_reached {
+            break;
         }
     }
     gpu.wait();
     progress.finish();
-    println!("done: {} steps in {:.1} s; runs in {}", cfg.steps, started.elapsed().as_secs_f64(), options.out_dir.display());
+    println!("done: {} steps in {:.1} s; runs in {}", trainer.step, started.elapsed().as_secs_f64(), out_dir.display());
     Ok(())
 }
 
 /// Evaluates every run, logs it, and stops on a non-finite loss or weight norm (the last
-/// checkpoint written stays the last good one).
-fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: Instant, mark: &mut (Instant, u64)) -> Result<()> {
+/// checkpoint written stays the last good one). Returns the lowest validation accuracy.
+fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: Instant, mark: &mut (Instant, u64)) -> Result<f64> {
     let evals = trainer.evaluate();
     let elapsed = started.elapsed().as_secs_f64();
     for ((cfg, log), e) in trainer.runs.iter().zip(&mut runs.logs).zip(&evals) {
@@ -165,5 +229,5 @@ fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: In
         mean(|e| e.look.n_eff),
         rate
     ));
-    Ok(())
+    Ok(evals.iter().map(|e| e.val_acc).fold(f64::INFINITY, f64::min))
 }

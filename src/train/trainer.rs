@@ -7,6 +7,7 @@ use super::eval::{Evaluator, SetMetrics};
 use super::minibatch::MinibatchFeed;
 use super::norms::{RunNorms, WeightNorms};
 use super::quicklook::{Look, QuickLook};
+use crate::config::vary::{forbidden_changes, Change};
 use crate::config::RunConfig;
 use crate::data::BatchSchedule;
 use crate::gpu::{Buffer, Gpu, Program};
@@ -14,7 +15,7 @@ use crate::nn::forward::{forward, Weights};
 use crate::nn::grad_filters::GradFilters;
 use crate::nn::init::init_params;
 use crate::nn::optimizer::Optimizer;
-use crate::nn::spec::ModelSpec;
+use crate::nn::spec::{ModelSpec, TransformerSpec};
 use crate::nn::FlatLayout;
 use crate::rundir::state::RunState;
 use crate::tensor::ops::cross_entropy::cross_entropy;
@@ -56,35 +57,60 @@ pub struct Trainer<'g> {
 
 /// Settings every run of one batch must share (they shape the dispatches).
 fn check_compatible(runs: &[RunConfig]) -> Result<()> {
-    let first = &runs[0];
     for r in &runs[1..] {
-        let same = r.model_spec() == first.model_spec()
-            && r.task == first.task
-            && r.p == first.p
-            && r.train_frac == first.train_frac
-            && r.batch_len() == first.batch_len()
-            && r.optimizer == first.optimizer
-            && r.loss == first.loss
-            && r.filter_config() == first.filter_config();
-        if !same {
-            bail!("runs trained together must share the model, task, p, train_frac, batch size, optimizer, loss and gradient filters");
+        let differ = forbidden_changes(&runs[0], r, Change::TrainTogether);
+        if !differ.is_empty() {
+            bail!("runs trained together must differ in per-run values only; {} and {} differ in {}", runs[0].dir.display(), r.dir.display(), differ.join(", "));
         }
     }
     Ok(())
 }
 
-/// Refuses a model whose buffers exceed what the adapter can bind, with the sizes.
-fn check_fits(gpu: &Gpu, spec: &ModelSpec, runs: usize, rows: usize, flat_len: usize) -> Result<()> {
-    let widest = match spec {
-        ModelSpec::Transformer(t) => spec.seq_len() * (3 * t.d_model).max(t.d_mlp),
-        ModelSpec::Mlp(m) => (2 * m.hidden).max(m.p),
+/// Parameters of one model, counted in saturating arithmetic before any layout is built, from
+/// a model of at most one block (so that a huge layer count costs nothing to refuse).
+fn param_count(spec: &ModelSpec) -> u64 {
+    let count = |s: &ModelSpec| {
+        s.param_shapes().iter().map(|(_, shape)| shape.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64))).fold(0u64, u64::saturating_add)
     };
-    let largest = (runs * rows * widest).max(flat_len) as u64 * 4;
+    match spec {
+        ModelSpec::Transformer(t) if t.layers > 1 => {
+            let with_layers = |layers| count(&ModelSpec::Transformer(TransformerSpec { layers, ..t.clone() }));
+            let (none, one) = (with_layers(0), with_layers(1));
+            none.saturating_add((one - none).saturating_mul(t.layers as u64))
+        }
+        _ => count(spec),
+    }
+}
+
+/// Refuses a model whose buffers exceed what the adapter can bind, with the sizes; checked
+/// from the settings alone, before anything is allocated.
+fn check_fits(gpu: &Gpu, cfg: &RunConfig, runs: usize) -> Result<()> {
+    let (spec, rows) = (&cfg.model_spec(), cfg.batch_len());
+    let (examples, train_rows) = (cfg.examples(), cfg.train_len());
+    let widest = match spec {
+        ModelSpec::Transformer(t) => (spec.seq_len() as u64).saturating_mul((3 * t.d_model as u64).max(t.d_mlp as u64)),
+        ModelSpec::Mlp(m) => (2 * m.hidden as u64).max(m.p as u64),
+    };
+    let activations = (runs as u64).saturating_mul(rows as u64).saturating_mul(widest);
+    let largest = activations.max((runs as u64).saturating_mul(param_count(spec))).saturating_mul(4);
     let limit = gpu.limits.max_storage_buffer_binding_size;
     if largest > limit {
         bail!(
             "this model needs a {} MiB buffer but {} binds at most {} MiB; use fewer runs, a smaller batch or a smaller model",
             largest >> 20,
+            gpu.info.name,
+            limit >> 20
+        );
+    }
+    // The train and validation sets live on the GPU as token rows; checked before the
+    // task's table is built, which for a large p would itself exhaust the host.
+    let set_rows = examples.saturating_sub(train_rows).max(train_rows) as u64;
+    let set_bytes = (runs as u64).saturating_mul(set_rows).saturating_mul(spec.seq_len() as u64 * 4);
+    if set_bytes > limit {
+        bail!(
+            "the data set of p = {} ({examples} examples) needs a {} MiB buffer but {} binds at most {} MiB; use a smaller p or fewer runs",
+            cfg.p,
+            set_bytes >> 20,
             gpu.info.name,
             limit >> 20
         );
@@ -98,9 +124,9 @@ impl<'g> Trainer<'g> {
         check_compatible(&runs)?;
         let first = &runs[0];
         let spec = first.model_spec();
+        check_fits(gpu, first, runs.len())?;
         let layout = FlatLayout::new(runs.len(), spec.param_shapes());
         let batch = first.batch_len();
-        check_fits(gpu, &spec, runs.len(), batch, layout.len)?;
 
         let (table, _) = first.dataset()?;
         let splits = runs.iter().map(|r| r.dataset().map(|d| d.1)).collect::<Result<Vec<_>>>()?;
