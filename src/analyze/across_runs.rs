@@ -35,7 +35,7 @@ pub fn run_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut runs = vec![];
     for d in dirs {
         if d.join(SWEEP_FILE).exists() {
-            runs.extend(SweepFile::read(d)?.dirs(d));
+            runs.extend(SweepFile::read(d)?.finished_dirs(d));
         } else {
             runs.push(d.clone());
         }

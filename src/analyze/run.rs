@@ -89,7 +89,7 @@ pub fn analyze(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &dyn 
     }
     if path.join(SWEEP_FILE).exists() {
         let sweep = SweepFile::read(path)?;
-        sweep.dirs(path).iter().map(|dir| analyze_run(gpu, dir, options, observer)).collect()
+        sweep.finished_dirs(path).iter().map(|dir| analyze_run(gpu, dir, options, observer)).collect()
     } else {
         Ok(vec![analyze_run(gpu, path, options, observer)?])
     }

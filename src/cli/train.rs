@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use grokgpu::config::sweep::SweepAxis;
-use grokgpu::config::{Act, BatchSize, CkptDtype, GrokfastEma, GrokfastMa, Init, Loss, Model, Norm, Optimizer, Overrides, RunPlan, Variant};
+use grokgpu::config::{Act, BatchSize, CkptDtype, GrokfastEma, GrokfastMa, Init, Loss, Model, Norm, Optimizer, Overrides, RunPlan, Shard, Variant};
 use grokgpu::data::Task;
 use grokgpu::train::TrainOptions;
 use grokgpu::{Error, Result};
@@ -151,6 +151,41 @@ pub struct Args {
     /// same dispatches; the other groups train one after another.
     #[arg(long)]
     pub sweep: Vec<SweepAxis>,
+    /// Train only the I-th of N shares of the runs (I from 0), e.g. 0/4, into the common
+    /// --out-dir, for a sweep spread over machines; `slurm` takes I and N from a Slurm array
+    /// task. The same command resumes the share's runs after a kill or preemption.
+    #[arg(long)]
+    pub shard: Option<ShardArg>,
+}
+
+/// `--shard I/N`, or `--shard slurm` for the share of this Slurm array task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardArg {
+    Share(Shard),
+    Slurm,
+}
+
+impl FromStr for ShardArg {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<ShardArg> {
+        if s == "slurm" {
+            return Ok(ShardArg::Slurm);
+        }
+        s.parse().map(ShardArg::Share)
+    }
+}
+
+impl ShardArg {
+    fn resolve(self) -> Result<Shard> {
+        match self {
+            ShardArg::Share(shard) => Ok(shard),
+            ShardArg::Slurm => {
+                let var = |name| std::env::var(name).ok();
+                Shard::from_slurm(var("SLURM_ARRAY_TASK_ID").as_deref(), var("SLURM_ARRAY_TASK_COUNT").as_deref())
+            }
+        }
+    }
 }
 
 impl Args {
@@ -197,13 +232,15 @@ impl Args {
             out_dir: self.out_dir.clone().unwrap_or_else(|| Path::new("runs").join(&self.preset)),
             resume: self.resume,
             force: self.force,
+            shard: None,
         }
     }
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    let options = TrainOptions { shard: args.shard.map(ShardArg::resolve).transpose()?, ..args.options() };
     grokgpu::tensor::gemm::tune::enable();
-    grokgpu::train::run::train(&args.options())
+    grokgpu::train::run::train(&options)
 }
 
 #[cfg(test)]

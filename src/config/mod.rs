@@ -7,9 +7,11 @@ pub mod plan;
 pub mod presets;
 mod run_config;
 pub mod setting;
+pub mod shard;
 pub mod sweep;
 pub mod vary;
 
 pub use choices::{Act, BatchSize, CkptDtype, GrokfastEma, GrokfastMa, Init, Loss, Model, Norm, Optimizer, Variant};
 pub use plan::{run_configs, Overrides, RunPlan};
+pub use shard::Shard;
 pub use run_config::{ForkOrigin, RunConfig, GROKGPU_VERSION};

@@ -109,7 +109,7 @@ pub fn plot_dir(dir: &Path, report: &mut dyn FnMut(&Outcome)) -> Result<Vec<Outc
     if dir.join(SWEEP_FILE).is_file() {
         let sweep = SweepFile::read(dir)?;
         let mut runs = vec![];
-        for run_dir in sweep.dirs(dir) {
+        for run_dir in sweep.finished_dirs(dir) {
             match Run::load(&run_dir) {
                 Ok(run) => {
                     plot_run(&run, &mut note)?;

@@ -158,7 +158,7 @@ pub fn fork(options: &ForkOptions) -> Result<Vec<RunConfig>> {
     let state = state_at(&gpu, &parent, &parent_dir, step)?;
     if !options.sets.is_empty() {
         let _listing = RunLock::wait(&options.out_dir)?;
-        create_multi_run(&options.out_dir, &forks, options.force)?;
+        create_multi_run(&options.out_dir, &forks, options.force, None)?;
     }
     let _locks = lock_run_dirs(&forks, false)?;
     let history: Vec<_> = read_metrics(&parent_dir.metrics_path())?.into_iter().filter(|r| r.step < step).collect();

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::config::vary::{forbidden_changes, Change};
-use crate::config::{run_configs, RunConfig, RunPlan};
+use crate::config::{run_configs, RunConfig, RunPlan, Shard};
 use crate::rundir::sweep_file::{holds_runs, stored_runs};
 use crate::{bail, Result};
 
@@ -17,6 +17,8 @@ pub struct TrainOptions {
     pub resume: bool,
     /// Replace the run(s) in `out_dir`.
     pub force: bool,
+    /// Train only this share of the runs, each started or resumed as its directory says.
+    pub shard: Option<Shard>,
 }
 
 impl TrainOptions {
@@ -26,6 +28,9 @@ impl TrainOptions {
     pub fn resolve(&self) -> Result<Vec<RunConfig>> {
         if self.resume && self.force {
             bail!("use either --resume or --force, not both");
+        }
+        if self.force && self.shard.is_some() {
+            bail!("--shard starts or resumes each of its runs by itself and never replaces one; to start the sweep over, remove {} first", self.out_dir.display());
         }
         if !(self.resume && holds_runs(&self.out_dir)) {
             return run_configs(&self.plan, &self.out_dir);
@@ -59,6 +64,7 @@ mod tests {
             out_dir: dir.to_path_buf(),
             resume,
             force: false,
+            shard: None,
         };
         let first = options(Overrides { lr: Some(0.002), ..Default::default() }, false).resolve().unwrap().remove(0);
         std::fs::write(dir.join(CONFIG_FILE), first.to_json()).unwrap();

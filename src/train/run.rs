@@ -10,7 +10,7 @@ use super::options::TrainOptions;
 use super::progress::Progress;
 use super::trainer::{RunEval, Trainer};
 use crate::config::vary::groups;
-use crate::config::RunConfig;
+use crate::config::{RunConfig, Shard};
 use crate::gpu::Gpu;
 use crate::nn::init::param_specs;
 use crate::rundir::metrics::{EvalRecord, MetricsLog};
@@ -108,47 +108,105 @@ pub fn train(options: &TrainOptions) -> Result<()> {
         cfg.adapter = gpu.adapter_name();
         cfg.grokgpu_version = env!("CARGO_PKG_VERSION").to_string();
     }
-    if options.resume {
+    if options.shard.is_none() && options.resume {
         configs.iter().try_for_each(check_resumable)?;
     } else if options.plan.is_multi_run() {
         let _listing = RunLock::wait(&options.out_dir)?;
-        create_multi_run(&options.out_dir, &configs, options.force)?;
+        create_multi_run(&options.out_dir, &configs, options.force, options.shard.map(|s| s.count))?;
     }
     let groups = groups(&configs);
+    let groups = match options.shard {
+        Some(shard) => share_of(&configs, &groups, shard),
+        None => groups,
+    };
+    let has_state = |c: &RunConfig| c.dir.join(STATE_FILE).exists();
     for (g, members) in groups.iter().enumerate() {
         let group: Vec<RunConfig> = members.iter().map(|&i| configs[i].clone()).collect();
         if groups.len() > 1 {
             println!("group {} of {}: {} run(s)", g + 1, groups.len(), group.len());
         }
-        train_group(&gpu, group, options)?;
+        if options.shard.is_some() {
+            // A share resumes what it started and starts what it had not reached.
+            let (started, unstarted): (Vec<RunConfig>, Vec<RunConfig>) = group.into_iter().partition(has_state);
+            if let Some(run) = unstarted.iter().find(|c| !before_first_update(c)) {
+                bail!("{} has checkpoints but no {STATE_FILE} to resume from; move it away to train it again", run.dir.display());
+            }
+            if !started.is_empty() {
+                resume_group(&gpu, started, &options.out_dir)?;
+            }
+            if !unstarted.is_empty() {
+                start_group(&gpu, unstarted, true, &options.out_dir)?;
+            }
+        } else if options.resume {
+            resume_group(&gpu, group, &options.out_dir)?;
+        } else {
+            start_group(&gpu, group, options.force, &options.out_dir)?;
+        }
     }
     Ok(())
 }
 
-/// Trains runs that share every dispatch, from scratch or from their saved states.
-fn train_group(gpu: &Gpu, configs: Vec<RunConfig>, options: &TrainOptions) -> Result<()> {
-    if options.resume {
-        // The matmul variants the runs launched so far, whatever the tune cache holds now.
-        gpu.pin_choices(&read_kernels(&configs[0].dir)?);
+/// Whether a run without a saved state had written nothing past its initialization (a share
+/// killed while its runs were being created): starting it again rewrites the same files.
+fn before_first_update(cfg: &RunConfig) -> bool {
+    let dir = RunDir { path: cfg.dir.clone() };
+    !dir.path.join(CHECKPOINT_DIR).exists() || dir.checkpoints().is_ok_and(|c| c.iter().all(|&(step, _)| step == 0))
+}
+
+/// The groups of runs that `shard` trains (a group may be cut between two shares).
+fn share_of(configs: &[RunConfig], groups: &[Vec<usize>], shard: Shard) -> Vec<Vec<usize>> {
+    let assignment = Shard::assignment(shard.count, groups);
+    let mine: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|g| g.iter().copied().filter(|&i| assignment[i] == shard.index).collect::<Vec<_>>())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let count = mine.iter().map(Vec::len).sum::<usize>();
+    println!("shard {}/{}: {count} of {} runs", shard.index, shard.count, configs.len());
+    mine
+}
+
+/// Continues runs that share every dispatch from their saved states.
+fn resume_group(gpu: &Gpu, configs: Vec<RunConfig>, out_dir: &Path) -> Result<()> {
+    let _locks = lock_run_dirs(&configs, true)?;
+    // The matmul variants the runs launched so far, whatever the tune cache holds now.
+    gpu.pin_choices(&read_kernels(&configs[0].dir)?);
+    let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
+    let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
+    // A kill while a group's checkpoints were being written leaves its runs one checkpoint
+    // apart. A run's numbers do not depend on the runs beside it, so the runs saved at each
+    // step continue as a group of their own.
+    let mut steps: Vec<u64> = states.iter().map(|s| s.step).collect();
+    steps.sort_unstable();
+    steps.dedup();
+    for step in steps {
+        let at_step: Vec<usize> = (0..configs.len()).filter(|&i| states[i].step == step).collect();
+        let mut trainer = Trainer::new(gpu, at_step.iter().map(|&i| configs[i].clone()).collect())?;
+        trainer.restore(&at_step.iter().map(|&i| states[i].clone()).collect::<Vec<_>>())?;
+        let dirs: Vec<RunDir> = at_step.iter().map(|&i| dirs[i].clone()).collect();
+        let logs = dirs.iter().map(|d| d.rewind_to(step)).collect::<Result<Vec<_>>>()?;
+        record_kernels(gpu, &dirs)?;
+        println!("resuming {} run(s) from step {step}", at_step.len());
+        // A resumed run's step 0 is already in its files (the state is written after them).
+        train_schedule(gpu, &mut trainer, Runs { dirs, logs }, false, None, out_dir)?;
     }
+    Ok(())
+}
+
+/// Starts runs that share every dispatch from their initialization; `replace` removes what
+/// their directories held.
+fn start_group(gpu: &Gpu, configs: Vec<RunConfig>, replace: bool, out_dir: &Path) -> Result<()> {
     // Trainer::new checks every size against the device before anything is written.
     let mut trainer = Trainer::new(gpu, configs.clone())?;
-    let _locks = lock_run_dirs(&configs, options.resume)?;
-    let runs = if options.resume {
-        let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
-        let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
-        trainer.restore(&states)?;
-        let logs = dirs.iter().map(|d| d.rewind_to(trainer.step)).collect::<Result<Vec<_>>>()?;
-        Runs { dirs, logs }
-    } else {
-        start_fresh(&configs, options.force)?
-    };
-    for dir in &runs.dirs {
-        write_kernels(&dir.path, &gpu.choices())?;
-    }
-    // A resumed run's step 0 is already in its files (the state is written after them).
-    let record_start = trainer.step == 0 && !options.resume;
-    train_schedule(gpu, &mut trainer, runs, record_start, None, &options.out_dir)
+    let _locks = lock_run_dirs(&configs, false)?;
+    let runs = start_fresh(&configs, replace)?;
+    record_kernels(gpu, &runs.dirs)?;
+    train_schedule(gpu, &mut trainer, runs, true, None, out_dir)
+}
+
+/// Writes the matmul variants the device launches into each run directory.
+fn record_kernels(gpu: &Gpu, dirs: &[RunDir]) -> Result<()> {
+    dirs.iter().try_for_each(|dir| write_kernels(&dir.path, &gpu.choices()))
 }
 
 /// Trains the runs to their last step on their eval and checkpoint schedule; with
