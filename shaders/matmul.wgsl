@@ -1,4 +1,4 @@
-// Batched, register-tiled matrix products C = op(A)·op(B) in three row-major layouts:
+// Batched matrix products C = op(A)·op(B) in three row-major layouts:
 //   A·B   (A [m, k], B [k, n])     TRANSPOSE_A = false, TRANSPOSE_B = false
 //   Aᵀ·B  (A [k, m], B [k, n])     TRANSPOSE_A = true
 //   A·Bᵀ  (A [m, k], B [n, k])     TRANSPOSE_B = true
@@ -12,21 +12,25 @@
 // are numbered over the first product's tiles, then the second's, so the two run side by
 // side on the GPU.
 //
-// A workgroup computes a BM×BN tile of C, each invocation a TM×4 block of it held in
-// registers; A and B tiles of depth BK are staged in workgroup memory. Every output sums
-// its k products in increasing k order, so results are deterministic.
+// Two kernel families share the job numbering, the options and the stores below:
+// - tiled (GPUs): a workgroup computes a BM×BN tile of C, each invocation a TM×4 block of
+//   it held in registers; A and B tiles of depth BK are staged in workgroup memory;
+// - SIMD (the CPU device): no workgroup memory and no barriers; see its section at the end.
+// Every output sums its k products in increasing k order, one fma each, from zero, in
+// both families, so results are deterministic and the same whichever variant runs.
 //
 // Options around the product:
 // - prologue gate on A (A_GATE): op(A) is replaced by A ⊙ act'(G), G a tensor laid out
 //   like A; this is how a linear layer's backward folds the activation's derivative in.
-// - row sums (ROW_SUMS, and FLAG_ROW_SUMS on the product that wants them): also writes
-//   Σ_l op(A)[i, l] (after the gate) for each output row i; with A = dY in the Aᵀ·B
-//   layout these are a linear layer's bias gradient.
-// - epilogue, in order: + bias[z, col], save the pre-activation, activation, + residual
-//   (laid out like C), and `accumulate` (C += result instead of C = result). The second
-//   product takes only `accumulate`.
+// - row sums of the first product (ROW_SUMS): also writes Σ_l op(A)[i, l] (after the
+//   gate) for each output row i; with A = dY in the Aᵀ·B layout these are a linear
+//   layer's bias gradient.
+// - epilogue (FIRST_FLAGS, FIRST_ACT), in order: + bias[z, col], save the
+//   pre-activation, activation, + residual (laid out like C), and `accumulate` (C +=
+//   result instead of C = result). The second product takes only `accumulate`
+//   (SECOND_ACCUMULATE).
 //
-// Split-K (first product only): when `first_k_chunk` > 0, k is cut into chunks of that
+// Split-K (first product only): with SPLIT_K, k is cut into chunks of that
 // many (a multiple of 16, so chunk edges never depend on the tile), each chunk a workgroup
 // of its own; a chunk stores its raw partial product to C laid out [S, batch, m, n] (and
 // its partial row sums to [S, batch, m]), with no epilogue. A later launch finishes it:
@@ -34,9 +38,15 @@
 // fixed order s = 0..S−1 and store (or accumulate) the result and the row sums. A launch
 // with `products` = 0 does only that.
 //
-// Four entry points differ only in how A and B are read from memory: `a4`/`b4` read
-// vec4s and need that operand's contiguous dimension and batch stride to be multiples of
-// 4 (in both products); `a1`/`b1` read scalars and work for any size.
+// The entry points of a family differ only in how A and B are read from memory: `a4`/`b4`
+// read vec4s and need that operand's contiguous dimension and batch stride to be
+// multiples of 4 (in both products); `a1`/`b1` read scalars and work for any size.
+//
+// Bounds: the host checks that every binding holds the matrices the sizes imply; the
+// tiled loads test each index against m, n and k_end, the SIMD loads clamp theirs, every
+// store tests its row and column, and unused bindings are never touched (their options
+// are off). No access leaves its binding, so the module is built without injected
+// bounds checks.
 
 // One product of a launch.
 struct Product {
@@ -46,8 +56,9 @@ struct Product {
     a_batch_stride: u32,
     b_batch_stride: u32,
     bias_batch_stride: u32,
-    act: u32,
-    flags: u32,
+    // uniform structs are 16-byte aligned
+    _pad0: u32,
+    _pad1: u32,
 }
 
 struct Params {
@@ -72,7 +83,6 @@ const FLAG_RESIDUAL: u32 = 2u;
 const FLAG_ACCUMULATE: u32 = 4u;
 const FLAG_SAVE_PRE: u32 = 8u;
 const FLAG_ACCUMULATE_ROW_SUMS: u32 = 16u;
-const FLAG_ROW_SUMS: u32 = 32u;
 
 const ACT_NONE: u32 = 0u;
 const ACT_RELU: u32 = 1u;
@@ -87,8 +97,16 @@ override SECOND_TRANSPOSE_A: bool = false;
 override SECOND_TRANSPOSE_B: bool = false;
 // ACT_NONE, ACT_RELU (A ⊙ [G > 0]) or ACT_GELU (A ⊙ gelu'(G)).
 override A_GATE: u32 = 0u;
-// Some product of the launch writes row sums.
+// The first product writes row sums.
 override ROW_SUMS: bool = false;
+// The first product's epilogue (FLAG_* bits) and activation (ACT_*), whether the second
+// product accumulates, and whether the first is split along k. Compile-time, so each
+// pipeline holds only the epilogue it runs: on the CPU device the code of an unused
+// option costs nearly as much as running it, in every output's store.
+override FIRST_FLAGS: u32 = 0u;
+override FIRST_ACT: u32 = 0u;
+override SECOND_ACCUMULATE: bool = false;
+override SPLIT_K: bool = false;
 // Tile shape. BN is a multiple of 4 (each invocation owns 4 adjacent columns), BM a
 // multiple of TM, BK and BM multiples of 4 (vec4 loads along either dimension), TM ≤ TM_MAX.
 override BM: u32 = 64u;
@@ -227,7 +245,7 @@ fn job_of(wg: vec3<u32>, groups: vec3<u32>) -> Job {
             }
         }
     }
-    let splitting = !second && params.first_k_chunk > 0u;
+    let splitting = SPLIT_K && !second;
     var k_begin = 0u;
     var k_end = p.k;
     if (splitting) {
@@ -275,7 +293,7 @@ fn reduce_split(job: Job, z: u32, batches: u32, li: u32) {
 
 // The invocations that sum rows: the first column of the leftmost tiles.
 fn sums_rows(job: Job, lid: vec3<u32>) -> bool {
-    return ROW_SUMS && (job.p.flags & FLAG_ROW_SUMS) != 0u && job.col0 == 0u && lid.x == 0u;
+    return ROW_SUMS && !job.second && job.col0 == 0u && lid.x == 0u;
 }
 
 // ---- tile loads: out-of-range elements are zero, so partial tiles need no other care ----
@@ -420,7 +438,7 @@ fn multiply_tile(
 }
 
 fn store(job: Job, at: u32, v: f32) {
-    let accumulate = (job.p.flags & FLAG_ACCUMULATE) != 0u;
+    let accumulate = select((FIRST_FLAGS & FLAG_ACCUMULATE) != 0u, SECOND_ACCUMULATE, job.second);
     if (job.second) {
         if (accumulate) {
             c_second[at] = c_second[at] + v;
@@ -434,6 +452,47 @@ fn store(job: Job, at: u32, v: f32) {
     }
 }
 
+// One output element of C (or of a split-K partial), through the epilogue.
+fn store_output(job: Job, z: u32, batches: u32, row: u32, col: u32, value: f32) {
+    let p = job.p;
+    if (job.splitting) {
+        c[((job.split * batches + z) * p.m + row) * p.n + col] = value;
+        return;
+    }
+    let at = (z * p.m + row) * p.n + col;
+    var v = value;
+    // The second product takes only `accumulate` (in `store`).
+    let flags = select(FIRST_FLAGS, 0u, job.second);
+    if ((flags & FLAG_BIAS) != 0u) {
+        v += bias[z * p.bias_batch_stride + col];
+    }
+    if ((flags & FLAG_SAVE_PRE) != 0u) {
+        pre[at] = v;
+    }
+    if (!job.second) {
+        v = activate(v, FIRST_ACT);
+    }
+    if ((flags & FLAG_RESIDUAL) != 0u) {
+        v += residual[at];
+    }
+    store(job, at, v);
+}
+
+// One row sum of op(A) (or of a split-K partial).
+fn store_row_sum(job: Job, z: u32, batches: u32, row: u32, sum: f32) {
+    let p = job.p;
+    if (job.splitting) {
+        row_sums[(job.split * batches + z) * p.m + row] = sum;
+        return;
+    }
+    let at = z * p.m + row;
+    if ((FIRST_FLAGS & FLAG_ACCUMULATE_ROW_SUMS) != 0u) {
+        row_sums[at] = row_sums[at] + sum;
+    } else {
+        row_sums[at] = sum;
+    }
+}
+
 fn store_tile(
     job: Job,
     z: u32,
@@ -443,51 +502,20 @@ fn store_tile(
     sums: ptr<function, array<f32, TM_MAX>>,
     sum_rows: bool,
 ) {
-    let p = job.p;
     for (var i = 0u; i < TM; i++) {
         let row = job.row0 + lid.y * TM + i;
-        if (row >= p.m) {
+        if (row >= job.p.m) {
             break;
         }
-        if (job.splitting) {
-            let partial = (job.split * batches + z) * p.m + row;
-            if (ROW_SUMS && sum_rows) {
-                row_sums[partial] = (*sums)[i];
-            }
-            for (var q = 0u; q < 4u; q++) {
-                let col = job.col0 + 4u * lid.x + q;
-                if (col < p.n) {
-                    c[partial * p.n + col] = (*acc)[i][q];
-                }
-            }
-            continue;
-        }
         if (ROW_SUMS && sum_rows) {
-            let at = z * p.m + row;
-            if ((p.flags & FLAG_ACCUMULATE_ROW_SUMS) != 0u) {
-                row_sums[at] = row_sums[at] + (*sums)[i];
-            } else {
-                row_sums[at] = (*sums)[i];
-            }
+            store_row_sum(job, z, batches, row, (*sums)[i]);
         }
         for (var q = 0u; q < 4u; q++) {
             let col = job.col0 + 4u * lid.x + q;
-            if (col >= p.n) {
+            if (col >= job.p.n) {
                 break;
             }
-            let at = (z * p.m + row) * p.n + col;
-            var v = (*acc)[i][q];
-            if ((p.flags & FLAG_BIAS) != 0u) {
-                v += bias[z * p.bias_batch_stride + col];
-            }
-            if ((p.flags & FLAG_SAVE_PRE) != 0u) {
-                pre[at] = v;
-            }
-            v = activate(v, p.act);
-            if ((p.flags & FLAG_RESIDUAL) != 0u) {
-                v += residual[at];
-            }
-            store(job, at, v);
+            store_output(job, z, batches, row, col, (*acc)[i][q]);
         }
     }
 }
@@ -604,4 +632,199 @@ fn matmul_a4_b4(
         workgroupBarrier();
     }
     store_tile(job, wg.z, groups.z, lid, &acc, &sums, sum_rows);
+}
+
+// ---- the CPU-device family: no workgroup memory, no barriers ----
+//
+// A software adapter (lavapipe) runs a workgroup's invocations as the lanes of one SIMD
+// register; workgroup memory and barriers only cost it. Here a workgroup of WG_SIZE
+// invocations computes BM = TM rows × BN = 8·WG_SIZE columns: every invocation the same
+// TM rows and its own 8 adjacent columns, so the A values are uniform across the
+// workgroup (one scalar load each, broadcast to the lanes), and B's are two vec4s per k
+// in `matmul_simd_b4`. The host sets BM, BN, TM and WG_SIZE to match.
+//
+// Bounds guarantee: every row index is clamped to m − 1, every column to n − 1 (or a
+// quad's first column to n − 4; n is a multiple of 4 there), and k stays inside
+// [k_begin, k_end) ⊆ [0, k); the host checks each binding holds its matrices. So no load
+// leaves its binding; clamped rows and columns are computed and never stored. The
+// module is built without injected bounds checks on that guarantee.
+//
+// Each output sums its k terms with one fma per term in increasing k from zero, as the
+// tiled kernel does, so the two families give bit-identical products and row sums.
+
+const SIMD_COLS: u32 = 8u;
+// accumulators per invocation: TM_MAX rows of two vec4s
+const SIMD_ACC: u32 = 2u * TM_MAX;
+
+// Where op(A)[row, k] lies for the block's TM rows: a_at[i] + k · a_k_step. Rows past m
+// are clamped to m − 1 (computed, never stored).
+struct SimdRows {
+    a_at: array<u32, TM_MAX>,
+    a_k_step: u32,
+}
+
+fn simd_rows(job: Job, z: u32) -> SimdRows {
+    var r: SimdRows;
+    for (var i = 0u; i < TM; i++) {
+        r.a_at[i] = a_offset(job, z, min(job.row0 + i, job.p.m - 1u), 0u);
+    }
+    r.a_k_step = select(1u, job.p.m, job.ta);
+    return r;
+}
+
+// acc[2i], acc[2i + 1] += op(A)[row0 + i, kg] · (b_lo, b_hi) for the TM rows; the row
+// sums gather op(A) too.
+fn simd_step(
+    rows: SimdRows,
+    kg: u32,
+    b_lo: vec4<f32>,
+    b_hi: vec4<f32>,
+    acc: ptr<function, array<vec4<f32>, SIMD_ACC>>,
+    sums: ptr<function, array<f32, TM_MAX>>,
+) {
+    let k_at = kg * rows.a_k_step;
+    for (var i = 0u; i < TM; i++) {
+        let at = rows.a_at[i] + k_at;
+        var av = a[at];
+        if (A_GATE != ACT_NONE) {
+            av = gated(av, gate[at]);
+        }
+        (*acc)[2u * i] = fma(vec4<f32>(av), b_lo, (*acc)[2u * i]);
+        (*acc)[2u * i + 1u] = fma(vec4<f32>(av), b_hi, (*acc)[2u * i + 1u]);
+        if (ROW_SUMS) {
+            (*sums)[i] += av;
+        }
+    }
+}
+
+fn simd_store(
+    job: Job,
+    z: u32,
+    batches: u32,
+    lane: u32,
+    acc: ptr<function, array<vec4<f32>, SIMD_ACC>>,
+    sums: ptr<function, array<f32, TM_MAX>>,
+) {
+    // Fixed trip counts (no `break`), so the loops unroll and `acc` stays in registers
+    // rather than in memory indexed at run time.
+    let col_base = job.col0 + SIMD_COLS * lane;
+    let sum_rows = sums_rows(job, vec3<u32>(lane, 0u, 0u));
+    for (var i = 0u; i < TM; i++) {
+        let row = job.row0 + i;
+        if (row < job.p.m) {
+            if (sum_rows) {
+                store_row_sum(job, z, batches, row, (*sums)[i]);
+            }
+            for (var c = 0u; c < SIMD_COLS; c++) {
+                if (col_base + c < job.p.n) {
+                    store_output(job, z, batches, row, col_base + c, (*acc)[2u * i + c / 4u][c % 4u]);
+                }
+            }
+        }
+    }
+}
+
+// B read as scalars: any size. Columns past n are clamped to n − 1.
+fn simd_tile_b1(job: Job, z: u32, batches: u32, lane: u32) {
+    let col_base = job.col0 + SIMD_COLS * lane;
+    let rows = simd_rows(job, z);
+    var acc: array<vec4<f32>, SIMD_ACC>;
+    var sums: array<f32, TM_MAX>;
+    for (var kg = job.k_begin; kg < job.k_end; kg++) {
+        var bs: array<f32, SIMD_COLS>;
+        for (var c = 0u; c < SIMD_COLS; c++) {
+            bs[c] = b_scalar(job, b_offset(job, z, kg, min(col_base + c, job.p.n - 1u)));
+        }
+        simd_step(rows, kg, vec4<f32>(bs[0], bs[1], bs[2], bs[3]), vec4<f32>(bs[4], bs[5], bs[6], bs[7]), &acc, &sums);
+    }
+    simd_store(job, z, batches, lane, &acc, &sums);
+}
+
+// B read as vec4s: along n for A·B and Aᵀ·B (n a multiple of 4: a quad's first column is
+// clamped to n − 4), along k for A·Bᵀ (k a multiple of 4, and so are k_begin and k_end).
+fn simd_tile_b4(job: Job, z: u32, batches: u32, lane: u32) {
+    let col_base = job.col0 + SIMD_COLS * lane;
+    let rows = simd_rows(job, z);
+    var acc: array<vec4<f32>, SIMD_ACC>;
+    var sums: array<f32, TM_MAX>;
+    if (job.tb) {
+        for (var k0 = job.k_begin; k0 < job.k_end; k0 += 4u) {
+            // bq[c][kk] = op(B)[k0 + kk, column c]
+            var bq: array<vec4<f32>, SIMD_COLS>;
+            for (var c = 0u; c < SIMD_COLS; c++) {
+                bq[c] = b_quad(job, b_offset(job, z, k0, min(col_base + c, job.p.n - 1u)) / 4u);
+            }
+            // Written out, so every index is a constant and bq stays in registers.
+            simd_step(rows, k0, vec4<f32>(bq[0].x, bq[1].x, bq[2].x, bq[3].x), vec4<f32>(bq[4].x, bq[5].x, bq[6].x, bq[7].x), &acc, &sums);
+            simd_step(rows, k0 + 1u, vec4<f32>(bq[0].y, bq[1].y, bq[2].y, bq[3].y), vec4<f32>(bq[4].y, bq[5].y, bq[6].y, bq[7].y), &acc, &sums);
+            simd_step(rows, k0 + 2u, vec4<f32>(bq[0].z, bq[1].z, bq[2].z, bq[3].z), vec4<f32>(bq[4].z, bq[5].z, bq[6].z, bq[7].z), &acc, &sums);
+            simd_step(rows, k0 + 3u, vec4<f32>(bq[0].w, bq[1].w, bq[2].w, bq[3].w), vec4<f32>(bq[4].w, bq[5].w, bq[6].w, bq[7].w), &acc, &sums);
+        }
+    } else {
+        let q_lo = min(col_base, job.p.n - 4u);
+        let q_hi = min(col_base + 4u, job.p.n - 4u);
+        for (var kg = job.k_begin; kg < job.k_end; kg++) {
+            let b_lo = b_quad(job, b_offset(job, z, kg, q_lo) / 4u);
+            let b_hi = b_quad(job, b_offset(job, z, kg, q_hi) / 4u);
+            simd_step(rows, kg, b_lo, b_hi, &acc, &sums);
+        }
+    }
+    simd_store(job, z, batches, lane, &acc, &sums);
+}
+
+// `job` with its product's role, layout and split as constants, so each call of a tile
+// function is compiled for one product of a pair: with them known only at run time, the
+// CPU device runs both layouts' code in every load.
+fn as_first(job: Job) -> Job {
+    var j = job;
+    j.second = false;
+    j.ta = TRANSPOSE_A;
+    j.tb = TRANSPOSE_B;
+    j.splitting = SPLIT_K;
+    return j;
+}
+
+fn as_second(job: Job) -> Job {
+    var j = job;
+    j.second = true;
+    j.ta = SECOND_TRANSPOSE_A;
+    j.tb = SECOND_TRANSPOSE_B;
+    j.splitting = false;
+    return j;
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn matmul_simd_b1(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let job = job_of(wg, groups);
+    if (job.reduces) {
+        reduce_split(job, wg.z, groups.z, li);
+        return;
+    }
+    if (PAIR && job.valid && job.second) {
+        simd_tile_b1(as_second(job), wg.z, groups.z, li);
+    } else if (job.valid) {
+        simd_tile_b1(as_first(job), wg.z, groups.z, li);
+    }
+}
+
+@compute @workgroup_size(WG_SIZE)
+fn matmul_simd_b4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) li: u32,
+) {
+    let job = job_of(wg, groups);
+    if (job.reduces) {
+        reduce_split(job, wg.z, groups.z, li);
+        return;
+    }
+    if (PAIR && job.valid && job.second) {
+        simd_tile_b4(as_second(job), wg.z, groups.z, li);
+    } else if (job.valid) {
+        simd_tile_b4(as_first(job), wg.z, groups.z, li);
+    }
 }

@@ -49,6 +49,9 @@ enum Command {
     /// Write a run's checkpoints in another tool's format (transformer-lens: TransformerLens
     /// 3.x's HookedTransformer).
     Export(cli::export::ExportArgs),
+    /// Time every matmul variant for each product of a preset's (or a run's) training step
+    /// on this adapter and cache the fastest (train, analyze and bench tune on first use).
+    Tune(cli::tune::Args),
     /// Microbenchmarks of grokgpu's kernels.
     Bench {
         #[command(subcommand)]
@@ -80,6 +83,7 @@ fn main() {
         Command::Summarize(args) => cli::summarize::run(&args),
         Command::Intervene { command } => cli::intervene::run(command),
         Command::Export(args) => cli::export::run(&args),
+        Command::Tune(args) => cli::tune::run(&args),
         Command::Bench { target } => cli::bench::run(target),
     };
     if let Err(e) = result {

@@ -11,6 +11,10 @@ Prints one JSON object per line, the same form as `grokgpu bench step --json`:
 {"bench": "step", "config": ..., "mode": ..., "runs": 1, "steps_per_s": ..., "device": ...}
 
     python3 tools/bench_torch.py [--steps 500] [--warmup 50] [--configs power2022,nanda2023,tian-mlp]
+    python3 tools/bench_torch.py --device cpu --modes eager --steps 20 --warmup 3
+
+`--device cpu` times PyTorch on the CPU (all its threads, or --threads N), the peer of
+grokgpu on a software adapter (lavapipe) on the same machine.
 """
 import argparse
 import json
@@ -97,6 +101,11 @@ def make(config, device):
     return model, opt, tokens, target, batch
 
 
+def sync(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
 def bench(config, mode, steps, warmup, device):
     torch.manual_seed(0)
     model, opt, tokens, target, batch = make(config, device)
@@ -119,11 +128,11 @@ def bench(config, mode, steps, warmup, device):
         step = torch.compile(step, mode="reduce-overhead")
     for i in range(warmup):
         step(idx[i % batches])
-    torch.cuda.synchronize()
+    sync(device)
     t0 = time.perf_counter()
     for i in range(steps):
         step(idx[i % batches])
-    torch.cuda.synchronize()
+    sync(device)
     dt = time.perf_counter() - t0
     return steps / dt
 
@@ -134,13 +143,20 @@ def main():
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--configs", default="power2022,nanda2023,tian-mlp")
     ap.add_argument("--modes", default="eager,compile")
+    ap.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (default: PyTorch's own choice)")
     args = ap.parse_args()
-    if not torch.cuda.is_available():
-        raise SystemExit("bench_torch.py needs a CUDA GPU (torch.cuda.is_available() is False)")
-    device = "cuda"
-    name = torch.cuda.get_device_name()
-    torch.backends.cuda.matmul.allow_tf32 = False  # grokgpu computes in f32; compare like for like
-    torch.backends.cudnn.allow_tf32 = False
+    device = args.device
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("bench_torch.py needs a CUDA GPU (torch.cuda.is_available() is False); use --device cpu")
+        name = torch.cuda.get_device_name()
+        torch.backends.cuda.matmul.allow_tf32 = False  # grokgpu computes in f32; compare like for like
+        torch.backends.cudnn.allow_tf32 = False
+    else:
+        if args.threads > 0:
+            torch.set_num_threads(args.threads)
+        name = f"CPU ({torch.get_num_threads()} threads)"
     for config in args.configs.split(","):
         for mode in args.modes.split(","):
             try:

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use grokgpu::gpu::{Dispatch, Program};
 use grokgpu::tensor::ops::linear::linear;
-use grokgpu::tensor::ops::matmul::{matmul, tile_for, Activation, Gemm, SecondProduct, Tile, Variant};
+use grokgpu::tensor::gemm::{tile_for, Activation, Gemm, GemmKernel, Layout, SecondProduct, SimdBlock, Tile};
+use grokgpu::tensor::ops::matmul::matmul;
 use grokgpu::tensor::Tape;
 use grokgpu_kernels_tests::{assert_close, download, gpu, rel_error, to_f32, upload, Rng};
 use grokgpu_reference::{elementwise as ew, matmul as reference};
@@ -14,7 +15,28 @@ use grokgpu_reference::{elementwise as ew, matmul as reference};
 /// √k·6e-8 (6.8e-7 at k = 130); measured ≤ 5.3e-7 over every test here, gelu included.
 const TOL: f64 = 2e-6;
 
-const VARIANTS: [Variant; 3] = [Variant::AB, Variant::AtB, Variant::ABt];
+const LAYOUTS: [Layout; 3] = [Layout::AB, Layout::AtB, Layout::ABt];
+
+/// Every kernel variant the tests run: both families' candidates, the adapter's choice
+/// (`None`), and odd sizes (one invocation of the largest register block, one-row blocks,
+/// a 3-lane SIMD block of 5 rows) that no tile-multiple shape would exercise.
+fn kernels() -> Vec<Option<GemmKernel>> {
+    let odd = [
+        GemmKernel::Tiled(Tile { bm: 8, bn: 4, bk: 4, tm: 8 }),
+        GemmKernel::Tiled(Tile { bm: 4, bn: 16, bk: 4, tm: 1 }),
+        GemmKernel::Simd(SimdBlock { lanes: 3, rows: 5 }),
+        GemmKernel::Simd(SimdBlock { lanes: 1, rows: 1 }),
+    ];
+    let all = GemmKernel::candidates(false).into_iter().chain(GemmKernel::candidates(true)).chain(odd);
+    std::iter::once(None).chain(all.map(Some)).collect()
+}
+
+/// One variant of each family and an odd one, for the tests of options (epilogues, gate,
+/// row sums, pairs), which build many pipelines per variant: the options' code is shared
+/// by every variant of a family.
+fn families() -> Vec<Option<GemmKernel>> {
+    vec![None, Some(GemmKernel::Tiled(Tile::MEDIUM)), Some(GemmKernel::Simd(SimdBlock { lanes: 3, rows: 5 }))]
+}
 
 /// (m, k, n): none is a multiple of any tile; the last three mix vec4-readable and
 /// scalar operands so every entry point runs.
@@ -29,11 +51,11 @@ const SHAPES: &[[usize; 3]] = &[
     [8, 3, 5],
 ];
 
-fn reference_product(v: Variant, a: &[f64], b: &[f64], batch: usize, [m, k, n]: [usize; 3]) -> Vec<f64> {
+fn reference_product(v: Layout, a: &[f64], b: &[f64], batch: usize, [m, k, n]: [usize; 3]) -> Vec<f64> {
     match v {
-        Variant::AB => reference::matmul(a, b, batch, m, k, n),
-        Variant::AtB => reference::matmul_at_b(a, b, batch, m, k, n),
-        Variant::ABt => reference::matmul_a_bt(a, b, batch, m, k, n),
+        Layout::AB => reference::matmul(a, b, batch, m, k, n),
+        Layout::AtB => reference::matmul_at_b(a, b, batch, m, k, n),
+        Layout::ABt => reference::matmul_a_bt(a, b, batch, m, k, n),
     }
 }
 
@@ -57,68 +79,61 @@ fn run(dispatches: impl IntoIterator<Item = Dispatch>) {
 }
 
 /// Random operands A, B stored as `v` reads them, for `batch` products of shape m×k·k×n.
-fn operands(rng: &mut Rng, v: Variant, batch: usize, [m, k, n]: [usize; 3]) -> (Vec<f64>, Vec<f64>) {
+fn operands(rng: &mut Rng, v: Layout, batch: usize, [m, k, n]: [usize; 3]) -> (Vec<f64>, Vec<f64>) {
     let ([ar, ac], [br, bc]) = v.operand_shapes(m, k, n);
     (rng.vec(batch * ar * ac, 1.0), rng.vec(batch * br * bc, 1.0))
 }
 
 /// Runs one plain product on the GPU and returns its relative error.
-fn product_error(rng: &mut Rng, v: Variant, batch: usize, mkn: [usize; 3], tile: Option<Tile>, entries: &mut BTreeSet<&str>) -> f64 {
+fn product_error(rng: &mut Rng, v: Layout, batch: usize, mkn: [usize; 3], kernel: Option<GemmKernel>, entries: &mut BTreeSet<&str>) -> f64 {
     let [m, k, n] = mkn;
     let (a, b) = operands(rng, v, batch, mkn);
     let (ga, gb, c) = (upload(&a), upload(&b), gpu().buffer("c", batch * m * n));
-    let gemm = Gemm { tile, ..Gemm::new(v, [batch, m, n, k], &ga, &gb, &c) };
-    entries.insert(gemm.entry());
+    let gemm = Gemm { kernel, ..Gemm::new(v, [batch, m, n, k], &ga, &gb, &c) };
+    entries.insert(gemm.entry(gemm.kernel(gpu())));
     run([gemm.dispatch(gpu())]);
     let err = rel_error(&download(&c), &reference_product(v, &a, &b, batch, mkn));
-    assert!(err <= TOL, "{v:?} R={batch} m,k,n={mkn:?} tile {tile:?}: relative error {err:.3e} exceeds {TOL:.1e}");
+    assert!(err <= TOL, "{v:?} R={batch} m,k,n={mkn:?} kernel {kernel:?}: relative error {err:.3e} exceeds {TOL:.1e}");
     err
 }
 
+/// Every kernel variant, layout and awkward shape, R = 1 and R = 3.
 #[test]
 fn every_variant_and_shape_matches_reference() {
     let mut rng = Rng::new(1);
     let mut entries = BTreeSet::new();
     let mut worst: f64 = 0.0;
-    for v in VARIANTS {
-        for &mkn in SHAPES {
-            for batch in [1, 3] {
-                worst = worst.max(product_error(&mut rng, v, batch, mkn, None, &mut entries));
+    for kernel in kernels() {
+        for v in LAYOUTS {
+            for &mkn in SHAPES {
+                for batch in [1, 3] {
+                    worst = worst.max(product_error(&mut rng, v, batch, mkn, kernel, &mut entries));
+                }
             }
         }
     }
     eprintln!("plain products: worst relative error {worst:.2e}");
-    assert_eq!(entries.len(), 4, "some entry points never ran: only {entries:?}");
-}
-
-#[test]
-fn every_tile_shape_matches_reference() {
-    let tiles = [
-        Tile::LARGE,
-        Tile::MEDIUM,
-        Tile::SMALL,
-        // One invocation of the largest register block; and one-row blocks, 16 wide.
-        Tile { bm: 8, bn: 4, bk: 4, tm: 8 },
-        Tile { bm: 4, bn: 16, bk: 4, tm: 1 },
-    ];
-    let mut rng = Rng::new(2);
-    let mut entries = BTreeSet::new();
-    for tile in tiles {
-        for v in VARIANTS {
-            for mkn in [[97, 113, 130], [64, 64, 64]] {
-                product_error(&mut rng, v, 2, mkn, Some(tile), &mut entries);
-            }
-        }
-    }
+    assert_eq!(entries.len(), 6, "some entry points never ran: only {entries:?}");
 }
 
 #[test]
 fn tile_choice_follows_the_shape() {
-    assert_eq!(tile_for(1, 2048, 512, 128), Tile::LARGE);
-    assert_eq!(tile_for(1, 512, 512, 128), Tile::MEDIUM);
-    assert_eq!(tile_for(4, 512, 512, 128), Tile::LARGE);
-    assert_eq!(tile_for(1, 3, 5, 7), Tile::SMALL);
-    assert_eq!(tile_for(64, 4, 128, 128), Tile::SMALL);
+    assert_eq!(tile_for(1, &[[2048, 512, 128]]), Tile::LARGE);
+    assert_eq!(tile_for(1, &[[512, 512, 128]]), Tile::MEDIUM);
+    assert_eq!(tile_for(4, &[[512, 512, 128]]), Tile::LARGE);
+    assert_eq!(tile_for(1, &[[3, 5, 7]]), Tile::SMALL);
+    assert_eq!(tile_for(64, &[[4, 128, 128]]), Tile::SMALL);
+}
+
+/// Variant names round-trip, and a name no shader can run is refused.
+#[test]
+fn variant_names_round_trip() {
+    for kernel in kernels().into_iter().flatten() {
+        assert_eq!(GemmKernel::parse(&kernel.name()), Some(kernel), "{}", kernel.name());
+    }
+    for bad in ["tiled-64x64x16", "tiled-63x64x16-4", "tiled-64x64x16-3", "simd-8x9", "simd-0x8", "simd-8", "gpu-1x1", ""] {
+        assert_eq!(GemmKernel::parse(bad), None, "{bad:?}");
+    }
 }
 
 /// Bias, activation, saved pre-activation, residual, accumulate, and an operand shared by
@@ -146,8 +161,8 @@ fn epilogues_match_reference() {
     ];
     let mut rng = Rng::new(3);
     let (batch, m, k, n) = (3, 97, 113, 130);
-    for (i, case) in cases.iter().enumerate() {
-        for v in [Variant::AB, Variant::ABt] {
+    for (kernel, (i, case)) in families().into_iter().flat_map(|k| cases.iter().enumerate().map(move |c| (k, c))) {
+        for v in LAYOUTS {
             let b_batches = if case.shared_b { 1 } else { batch };
             let (a, b) = operands(&mut rng, v, batch, [m, k, n]);
             let b = b[..b_batches * k * n].to_vec();
@@ -161,6 +176,7 @@ fn epilogues_match_reference() {
                 act: case.act,
                 residual: case.residual.then_some(&gres),
                 accumulate: case.accumulate,
+                kernel,
                 ..Gemm::new(v, [batch, m, n, k], &ga, &gb, &c)
             };
             run([gemm.dispatch(gpu())]);
@@ -181,9 +197,9 @@ fn epilogues_match_reference() {
             if case.accumulate {
                 want = ew::add(&want, &c0);
             }
-            assert_close(&format!("epilogue case {i} {v:?}"), &download(&c), &want, TOL);
+            assert_close(&format!("epilogue case {i} {v:?} {kernel:?}"), &download(&c), &want, TOL);
             if case.save_pre {
-                assert_close(&format!("epilogue case {i} {v:?} pre"), &download(&pre), &want_pre, TOL);
+                assert_close(&format!("epilogue case {i} {v:?} {kernel:?} pre"), &download(&pre), &want_pre, TOL);
             }
         }
     }
@@ -195,9 +211,9 @@ fn epilogues_match_reference() {
 fn gate_and_row_sums_match_reference() {
     let mut rng = Rng::new(8);
     let batch = 3;
-    for mkn in [[97, 113, 130], [64, 64, 64]] {
+    for (mkn, kernel) in [[97, 113, 130], [64, 64, 64]].into_iter().flat_map(|s| families().into_iter().map(move |k| (s, k))) {
         let [m, k, n] = mkn;
-        for v in VARIANTS {
+        for v in LAYOUTS {
             for (gate_act, accumulate_sums) in [(Activation::Relu, false), (Activation::Gelu, true), (Activation::None, true)] {
                 let (a, b) = operands(&mut rng, v, batch, mkn);
                 let (g, sums0) = (rng.vec(a.len(), 3.0), rng.vec(batch * m, 1.0));
@@ -206,6 +222,7 @@ fn gate_and_row_sums_match_reference() {
                 let gemm = Gemm {
                     gate: Some((gate_act, &gg)),
                     row_sums: Some((&sums, accumulate_sums)),
+                    kernel,
                     ..Gemm::new(v, [batch, m, n, k], &ga, &gb, &c)
                 };
                 run([gemm.dispatch(gpu())]);
@@ -215,12 +232,12 @@ fn gate_and_row_sums_match_reference() {
                     Activation::Relu => ew::relu_backward(&g, &a),
                     Activation::Gelu => ew::gelu_backward(&g, &a),
                 };
-                let op_a = if v == Variant::AtB { transpose(&gated, batch, k, m) } else { gated.clone() };
+                let op_a = if v == Layout::AtB { transpose(&gated, batch, k, m) } else { gated.clone() };
                 let mut want_sums: Vec<f64> = op_a.chunks(k).map(|row| row.iter().sum()).collect();
                 if accumulate_sums {
                     want_sums = ew::add(&want_sums, &sums0);
                 }
-                let name = format!("gate {gate_act:?} {v:?} {mkn:?}");
+                let name = format!("gate {gate_act:?} {v:?} {mkn:?} {kernel:?}");
                 assert_close(&format!("{name} C"), &download(&c), &reference_product(v, &gated, &b, batch, mkn), TOL);
                 assert_close(&format!("{name} row sums"), &download(&sums), &want_sums, TOL);
             }
@@ -236,10 +253,10 @@ fn second_product_shares_a() {
     let mut rng = Rng::new(10);
     let batch = 2;
     // op(A) is [m, k] = [rows, cols] as stored, or [cols, rows] for Aᵀ·B.
-    let mk = |v: Variant, [rows, cols]: [usize; 2]| if v == Variant::AtB { [cols, rows] } else { [rows, cols] };
-    for stored in [[97, 130], [64, 96]] {
-        for v1 in VARIANTS {
-            for (v2, accumulate) in VARIANTS.into_iter().zip([false, true, false]) {
+    let mk = |v: Layout, [rows, cols]: [usize; 2]| if v == Layout::AtB { [cols, rows] } else { [rows, cols] };
+    for (stored, kernel) in [[97, 130], [64, 96]].into_iter().flat_map(|s| families().into_iter().map(move |k| (s, k))) {
+        for v1 in LAYOUTS {
+            for (v2, accumulate) in LAYOUTS.into_iter().zip([false, true, false]) {
                 let ([m1, k1], [m2, k2]) = (mk(v1, stored), mk(v2, stored));
                 let (n1, n2) = (113, 60);
                 let a = rng.vec(batch * stored[0] * stored[1], 1.0);
@@ -253,20 +270,65 @@ fn second_product_shares_a() {
                     gate: Some((Activation::Relu, &gg)),
                     row_sums: Some((&sums, false)),
                     second: Some(SecondProduct { accumulate, ..SecondProduct::new(v2, [m2, n2, k2], &gb2, &c2) }),
+                    kernel,
                     ..Gemm::new(v1, [batch, m1, n1, k1], &ga, &gb1, &c1)
                 };
                 run([gemm.dispatch(gpu())]);
                 let gated = ew::relu_backward(&g, &a);
-                let op_a = if v1 == Variant::AtB { transpose(&gated, batch, k1, m1) } else { gated.clone() };
+                let op_a = if v1 == Layout::AtB { transpose(&gated, batch, k1, m1) } else { gated.clone() };
                 let want_sums: Vec<f64> = op_a.chunks(k1).map(|row| row.iter().sum()).collect();
                 let mut want2 = reference_product(v2, &gated, &b2, batch, [m2, k2, n2]);
                 if accumulate {
                     want2 = ew::add(&want2, &c2_start);
                 }
-                let name = format!("{v1:?} then {v2:?} on A {stored:?}");
+                let name = format!("{v1:?} then {v2:?} on A {stored:?} {kernel:?}");
                 assert_close(&format!("{name} first"), &download(&c1), &reference_product(v1, &gated, &b1, batch, [m1, k1, n1]), TOL);
                 assert_close(&format!("{name} row sums"), &download(&sums), &want_sums, TOL);
                 assert_close(&format!("{name} second"), &download(&c2), &want2, TOL);
+            }
+        }
+    }
+}
+
+/// Every variant sums each output's terms in the same order, so all of them give the same
+/// bits: the variant a run uses (tuned, default or recorded) can never change its results.
+/// One launch with every option that changes the arithmetic: gate, row sums, bias,
+/// activation, residual, accumulate, and a second product.
+#[test]
+fn every_variant_gives_identical_bits() {
+    let mut rng = Rng::new(14);
+    let (batch, m, k, n) = (2, 97, 130, 113);
+    for (v1, v2) in [(Layout::AtB, Layout::AB), (Layout::ABt, Layout::AtB), (Layout::AB, Layout::ABt)] {
+        let mk = |v: Layout| if v == Layout::AtB { [k, m] } else { [m, k] };
+        let ([m1, k1], [m2, k2]) = (mk(v1), mk(v2));
+        let a = rng.vec(batch * m * k, 1.0);
+        let g = rng.vec(a.len(), 3.0);
+        let (_, b1) = operands(&mut rng, v1, batch, [m1, k1, n]);
+        let (_, b2) = operands(&mut rng, v2, batch, [m2, k2, n]);
+        let (bias, residual, c0) = (rng.vec(batch * n, 1.0), rng.vec(batch * m1 * n, 1.0), rng.vec(batch * m1 * n, 1.0));
+        let (ga, gg, gb1, gb2, gbias, gres) = (upload(&a), upload(&g), upload(&b1), upload(&b2), upload(&bias), upload(&residual));
+        let outputs = |kernel: Option<GemmKernel>| {
+            let (c1, c2, sums) = (upload(&c0), gpu().buffer("c2", batch * m2 * n), gpu().buffer("sums", batch * m1));
+            let gemm = Gemm {
+                gate: Some((Activation::Gelu, &gg)),
+                row_sums: Some((&sums, false)),
+                bias: Some(&gbias),
+                act: Activation::Gelu,
+                residual: Some(&gres),
+                accumulate: true,
+                second: Some(SecondProduct::new(v2, [m2, n, k2], &gb2, &c2)),
+                kernel,
+                ..Gemm::new(v1, [batch, m1, n, k1], &ga, &gb1, &c1)
+            };
+            run([gemm.dispatch(gpu())]);
+            [&c1, &c2, &sums].map(|b| gpu().read_f32(b))
+        };
+        let first = outputs(None);
+        for kernel in kernels() {
+            let got = outputs(kernel);
+            for (what, (x, y)) in ["C", "second C", "row sums"].iter().zip(first.iter().zip(&got)) {
+                let same = x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits());
+                assert!(same, "{v1:?} + {v2:?} {what}: {kernel:?} differs in its bits from the device's choice");
             }
         }
     }
@@ -278,7 +340,7 @@ fn second_product_shares_a() {
 fn matmul_op_forward_and_backward() {
     let mut rng = Rng::new(4);
     let mut worst: f64 = 0.0;
-    for v in VARIANTS {
+    for v in LAYOUTS {
         for (batch, mkn) in [(3, [3, 5, 7]), (3, [97, 113, 130]), (1, [130, 97, 64]), (2, [1, 1, 1])] {
             let [m, k, n] = mkn;
             let (a, b) = operands(&mut rng, v, batch, mkn);
@@ -293,17 +355,17 @@ fn matmul_op_forward_and_backward() {
             gpu().write(&g, &to_f32(&dc));
             let back = tape.backward();
             // A·Bᵀ's two gradients both read dC as their A operand: one launch.
-            let launches = if v == Variant::ABt { 1 } else { 2 };
+            let launches = if v == Layout::ABt { 1 } else { 2 };
             assert_eq!((tape.forward_program().len(), back.len()), (1, launches), "matmul dispatches (forward, backward)");
             gpu().run(tape.forward_program());
             gpu().run(&back);
 
-            let op_a = if v == Variant::AtB { transpose(&a, batch, k, m) } else { a.clone() };
-            let op_b = if v == Variant::ABt { transpose(&b, batch, n, k) } else { b.clone() };
+            let op_a = if v == Layout::AtB { transpose(&a, batch, k, m) } else { a.clone() };
+            let op_b = if v == Layout::ABt { transpose(&b, batch, n, k) } else { b.clone() };
             let d_op_a = reference::matmul(&dc, &transpose(&op_b, batch, k, n), batch, m, n, k);
             let d_op_b = reference::matmul(&transpose(&op_a, batch, m, k), &dc, batch, k, m, n);
-            let want_da = if v == Variant::AtB { transpose(&d_op_a, batch, m, k) } else { d_op_a };
-            let want_db = if v == Variant::ABt { transpose(&d_op_b, batch, k, n) } else { d_op_b };
+            let want_da = if v == Layout::AtB { transpose(&d_op_a, batch, m, k) } else { d_op_a };
+            let want_db = if v == Layout::ABt { transpose(&d_op_b, batch, k, n) } else { d_op_b };
             let want_c = reference::matmul(&op_a, &op_b, batch, m, k, n);
             for (what, got, want) in [
                 ("C", download(tape.buf(tc)), want_c),
@@ -328,7 +390,7 @@ fn matmul_of_a_tensor_with_itself() {
     let dc = rng.vec(batch * m * m, 1.0);
     let mut tape = Tape::new(gpu());
     let ta = tape.param(upload(&a), &[batch, m, k]);
-    let tc = matmul(&mut tape, ta, ta, Variant::ABt);
+    let tc = matmul(&mut tape, ta, ta, Layout::ABt);
     let (g, _) = tape.grad_target(tc).unwrap();
     gpu().write(&g, &to_f32(&dc));
     let back = tape.backward();
@@ -494,33 +556,33 @@ const SPLIT_TOL: f64 = 1e-5;
 /// a later product's launch, against the reference.
 #[test]
 fn split_k_products_match_reference() {
-    use grokgpu::tensor::ops::matmul::k_chunk_for;
+    use grokgpu::tensor::gemm::k_chunk_for;
     let mut rng = Rng::new(11);
     let mut worst: f64 = 0.0;
     for &[m, k, n] in &[[5usize, 2048usize, 7usize], [13, 3001, 8], [64, 2048, 64]] {
         for batch in [1, 3] {
             for folded in [false, true] {
                 let chunk = k_chunk_for(m, n, k).expect("a long k with few tiles splits");
-                let (a, b) = operands(&mut rng, Variant::AtB, batch, [m, k, n]);
+                let (a, b) = operands(&mut rng, Layout::AtB, batch, [m, k, n]);
                 let (c0, s0) = (rng.vec(batch * m * n, 1.0), rng.vec(batch * m, 1.0));
                 let (ga, gb, c, sums) = (upload(&a), upload(&b), upload(&c0), upload(&s0));
                 let gemm = Gemm {
                     accumulate: true,
                     row_sums: Some((&sums, true)),
                     split_k: true,
-                    ..Gemm::new(Variant::AtB, [batch, m, n, k], &ga, &gb, &c)
+                    ..Gemm::new(Layout::AtB, [batch, m, n, k], &ga, &gb, &c)
                 };
                 let (d, reduction) = gemm.dispatch_split(gpu());
                 let reduction = reduction.expect("split");
                 let finish = if folded {
                     // Any later launch can finish it: here a small unrelated product.
                     let (x, y, z) = (upload(&[1.0; 4]), upload(&[1.0; 4]), gpu().buffer("z", 4));
-                    Gemm { finish: Some(&reduction), ..Gemm::new(Variant::AB, [1, 2, 2, 2], &x, &y, &z) }.dispatch(gpu())
+                    Gemm { finish: Some(&reduction), ..Gemm::new(Layout::AB, [1, 2, 2, 2], &x, &y, &z) }.dispatch(gpu())
                 } else {
                     reduction.dispatch(gpu())
                 };
                 run([d, finish]);
-                let product = reference_product(Variant::AtB, &a, &b, batch, [m, k, n]);
+                let product = reference_product(Layout::AtB, &a, &b, batch, [m, k, n]);
                 let want: Vec<f64> = c0.iter().zip(&product).map(|(x, p)| x + p).collect();
                 let want_sums: Vec<f64> = (0..batch * m)
                     .map(|zi| s0[zi] + (0..k).map(|l| a[(zi / m * k + l) * m + zi % m]).sum::<f64>())
@@ -538,7 +600,7 @@ fn split_k_products_match_reference() {
 /// Splitting depends on the shape only, and leaves products with enough tiles alone.
 #[test]
 fn split_k_choice_follows_the_shape() {
-    use grokgpu::tensor::ops::matmul::k_chunk_for;
+    use grokgpu::tensor::gemm::k_chunk_for;
     assert_eq!(k_chunk_for(512, 128, 2048), Some(256));
     assert_eq!(k_chunk_for(128, 128, 2048), Some(256));
     assert_eq!(k_chunk_for(2048, 512, 128), None);

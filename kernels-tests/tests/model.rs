@@ -7,7 +7,7 @@ use grokgpu::nn::forward::{forward, Weights};
 use grokgpu::nn::spec::{MlpSpec, ModelSpec, Norm, TransformerSpec, Variant};
 use grokgpu::nn::FlatLayout;
 use grokgpu::tensor::ops::cross_entropy::{cross_entropy, loss_metrics, LossKind};
-use grokgpu::tensor::ops::matmul::Activation;
+use grokgpu::tensor::gemm::Activation;
 use grokgpu::tensor::Tape;
 use grokgpu_kernels_tests::{gpu, rel_error, Rng};
 use grokgpu_reference as reference;

@@ -1,6 +1,7 @@
 //! What every checkpoint of one run shares: its settings, model, examples, token order, the
 //! (x, y) grid and its checkpoint files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::weights::ModelWeights;
@@ -10,7 +11,7 @@ use crate::analysis::pairs::PairGrid;
 use crate::analysis::spectrum::TokenOrder;
 use crate::nn::spec::ModelSpec;
 use crate::config::RunConfig;
-use crate::rundir::{read_checkpoint, Dataset, RunDir, CHECKPOINT_DIR, DATASET_FILE};
+use crate::rundir::{read_checkpoint, read_kernels, Dataset, RunDir, CHECKPOINT_DIR, DATASET_FILE};
 use crate::{bail, Error, Result};
 
 pub struct RunContext {
@@ -28,6 +29,8 @@ pub struct RunContext {
     pub train_mask: Vec<bool>,
     /// (step, file), ascending.
     pub checkpoints: Vec<(u64, PathBuf)>,
+    /// The matmul variants the run recorded (shape → variant), for the probes to reuse.
+    pub kernels: BTreeMap<String, String>,
 }
 
 /// The examples must be the task's: its N rows in each column, every operand and target a
@@ -58,6 +61,7 @@ impl RunContext {
         let task = cfg.task.as_str();
         let order = TokenOrder::for_task(task, p);
         let checkpoints = dir.checkpoints()?;
+        let kernels = read_kernels(path)?;
         if checkpoints.is_empty() {
             bail!("{} has no checkpoints to analyze", dir.path.join(CHECKPOINT_DIR).display());
         }
@@ -72,6 +76,7 @@ impl RunContext {
             p,
             order,
             checkpoints,
+            kernels,
         })
     }
 

@@ -122,6 +122,7 @@ fn ablate(w_e: &Matrix, ctx: &RunContext, ks: &[usize]) -> Result<Matrix> {
 pub fn intervene(gpu: &Gpu, path: &Path, step: u64, intervention: &Intervention) -> Result<InterventionReport> {
     let ctx = RunContext::open(path)?;
     let _lock = RunLock::acquire(&ctx.dir.path)?;
+    gpu.pin_choices(&ctx.kernels);
     let Some(index) = ctx.index_of(step) else {
         let (first, last) = (ctx.checkpoints[0].0, ctx.checkpoints[ctx.checkpoints.len() - 1].0);
         bail!("no checkpoint at step {step} in {} (it has {} from step {first} to {last})", ctx.dir.path.display(), ctx.checkpoints.len());

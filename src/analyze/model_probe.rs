@@ -371,7 +371,7 @@ mod tests {
     use crate::analysis::rng::Rng;
     use crate::data::{Table, Task};
     use crate::nn::spec::{MlpSpec, Norm, TransformerSpec, Variant};
-    use crate::tensor::ops::matmul::Activation;
+    use crate::tensor::gemm::Activation;
     use grokgpu_reference as reference;
     use reference::cross_entropy::Loss;
 

@@ -185,6 +185,7 @@ pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &
     let ctx = RunContext::open(path)?;
     let _lock = RunLock::acquire(&ctx.dir.path)?;
     let run_id = run_id(&ctx.dir.path)?;
+    gpu.pin_choices(&ctx.kernels);
     let (key_final, mut unreadable) = final_keys(&ctx, observer)?;
     let w1_init = if ctx.checkpoints[0].0 == 0 { w1_at(&ctx, 0) } else { None };
     let reference = Reference { key_final: key_final.clone(), w1_init };

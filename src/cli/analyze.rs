@@ -91,6 +91,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     };
     let options = AnalyzeOptions { every: args.every, only, batch: args.batch };
     let gpu = Gpu::open(false)?;
+    grokgpu::tensor::gemm::tune::enable();
     let progress = Progress { bar: std::cell::RefCell::new(None), count: std::cell::Cell::new((0, 0)) };
     for report in analyze(&gpu, &args.run_dir, &options, &progress)? {
         let events = &report.summary.events;

@@ -15,8 +15,9 @@ pub enum Target {
     /// second and effective GB/s.
     Fft(Options),
     /// GFLOP/s of A·B, Aᵀ·B and A·Bᵀ at power2022's linear shapes (forward, both backward
-    /// products and the fused backward; R = 1 and 64) and at 1024² and 4096² squares.
-    Matmul(Options),
+    /// products and the fused backward) and at squares, for every kernel variant of the
+    /// adapter, the tuned one marked with *.
+    Matmul(MatmulOptions),
     /// Training steps per second of a preset's replayed step program at R runs.
     Step(StepOptions),
     /// Analysis time per checkpoint, in all and per family, on a run of the quick preset.
@@ -43,6 +44,21 @@ pub struct StepOptions {
     pub common: Options,
 }
 
+#[derive(Args)]
+pub struct MatmulOptions {
+    /// Run counts R of the layers' products, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = MATMUL_RUNS.to_vec())]
+    pub runs: Vec<usize>,
+    /// Sizes of the square products, comma-separated (--squares alone for none).
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_values_t = SQUARES.to_vec())]
+    pub squares: Vec<usize>,
+    #[command(flatten)]
+    pub common: Options,
+}
+
+const MATMUL_RUNS: &[usize] = &[1, 64];
+const SQUARES: &[usize] = &[1024, 4096];
+
 /// Flags every target takes.
 #[derive(Args, Clone, Copy)]
 pub struct Options {
@@ -56,18 +72,20 @@ pub struct Options {
 
 pub fn run(target: Target) -> Result<()> {
     let quiet = match &target {
-        Target::Fft(o) | Target::Matmul(o) | Target::Analyze(o) | Target::All(o) => o.json,
+        Target::Fft(o) | Target::Analyze(o) | Target::All(o) => o.json,
+        Target::Matmul(o) => o.common.json,
         Target::Step(o) => o.common.json,
     };
     let gpu = Gpu::open(quiet)?;
+    grokgpu::tensor::gemm::tune::enable();
     match target {
         Target::Fft(options) => fft(&gpu, options),
-        Target::Matmul(options) => matmul(&gpu, options),
+        Target::Matmul(options) => matmul(&gpu, &options),
         Target::Step(options) => step(&gpu, &options),
         Target::Analyze(options) => analyze(&gpu, options),
         Target::All(options) => {
             fft(&gpu, options)?;
-            matmul(&gpu, options)?;
+            matmul(&gpu, &MatmulOptions { runs: MATMUL_RUNS.to_vec(), squares: SQUARES.to_vec(), common: options })?;
             let presets = PRESETS.iter().map(ToString::to_string).collect();
             step(&gpu, &StepOptions { presets, runs: RUNS.to_vec(), profile: false, common: options })?;
             analyze(&gpu, options)
@@ -144,42 +162,47 @@ fn step(gpu: &Gpu, options: &StepOptions) -> Result<()> {
     Ok(())
 }
 
-fn matmul(gpu: &Gpu, options: Options) -> Result<()> {
-    let (results, skipped) = bench::matmul::run(gpu, options.quick);
+fn matmul(gpu: &Gpu, matmul_options: &MatmulOptions) -> Result<()> {
+    let options = matmul_options.common;
+    if matmul_options.runs.contains(&0) || matmul_options.squares.contains(&0) {
+        return Err(grokgpu::Error::msg("--runs and --squares take positive sizes"));
+    }
+    let (results, skipped) = bench::matmul::run(gpu, options.quick, &matmul_options.runs, &matmul_options.squares);
     if options.json {
         for r in &results {
             let c = &r.case;
             let doc = json!({
-                "bench": "matmul", "case": c.label, "layout": c.layout(), "runs": c.runs,
-                "mnk": c.products.iter().map(|p| p.mnk).collect::<Vec<_>>(),
-                "entry": r.entry, "tile": r.tile, "seconds": r.seconds, "gflops": r.gflops(),
+                "bench": "matmul", "case": c.label, "layout": c.layout(), "runs": c.shape.batch,
+                "mnk": c.shape.dims(), "variant": r.kernel.name(), "chosen": r.chosen,
+                "entry": r.entry, "seconds": r.seconds, "gflops": r.gflops(),
                 "gpu_timer": r.gpu_timer, "device": gpu.adapter_name(),
             });
             println!("{doc}");
         }
         for c in &skipped {
-            println!("{}", json!({"bench": "matmul", "case": c.label, "runs": c.runs, "skipped": "exceeds the adapter's storage binding size", "device": gpu.adapter_name()}));
+            println!("{}", json!({"bench": "matmul", "case": c.label, "runs": c.shape.batch, "skipped": "exceeds the adapter's storage binding size", "device": gpu.adapter_name()}));
         }
         return Ok(());
     }
     println!("\nmatmul on {} ({}; median of rounds after a warm-up)", gpu.adapter_name(), timer(gpu));
-    println!("{:>30} {:>12} {:>3} {:>22} {:>10} {:>10} {:>10}", "case", "layout", "R", "m×n×k", "tile", "µs", "GFLOP/s");
+    println!("{:>30} {:>12} {:>3} {:>22} {:>20} {:>10} {:>10}", "case", "layout", "R", "m×n×k", "variant (* chosen)", "µs", "GFLOP/s");
     for r in &results {
         let c = &r.case;
-        let mnk: Vec<String> = c.products.iter().map(|p| format!("{}×{}×{}", p.mnk[0], p.mnk[1], p.mnk[2])).collect();
+        let mnk: Vec<String> = c.shape.dims().iter().map(|[m, n, k]| format!("{m}×{n}×{k}")).collect();
+        let variant = format!("{}{}", if r.chosen { "*" } else { "" }, r.kernel.name());
         println!(
-            "{:>30} {:>12} {:>3} {:>22} {:>10} {:>10.1} {:>10.2}",
+            "{:>30} {:>12} {:>3} {:>22} {:>20} {:>10.1} {:>10.2}",
             c.label,
             c.layout(),
-            c.runs,
+            c.shape.batch,
             mnk.join("+"),
-            format!("{}×{}×{}", r.tile[0], r.tile[1], r.tile[2]),
+            variant,
             r.seconds * 1e6,
             r.gflops()
         );
     }
     for c in &skipped {
-        println!("{:>30} {:>12} {:>3}  skipped: exceeds the adapter's storage binding size", c.label, c.layout(), c.runs);
+        println!("{:>30} {:>12} {:>3}  skipped: exceeds the adapter's storage binding size", c.label, c.layout(), c.shape.batch);
     }
     Ok(())
 }

@@ -11,3 +11,4 @@ pub mod plot;
 pub mod report;
 pub mod summarize;
 pub mod train;
+pub mod tune;

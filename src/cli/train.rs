@@ -239,6 +239,7 @@ impl Args {
 
 pub fn run(args: &Args) -> Result<()> {
     let options = TrainOptions { shard: args.shard.map(ShardArg::resolve).transpose()?, ..args.options() };
+    grokgpu::tensor::gemm::tune::enable();
     grokgpu::train::run::train(&options)
 }
 

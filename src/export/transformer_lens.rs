@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 use crate::io::safetensors::{Tensor, TensorData};
 use crate::nn::spec::{Norm, TransformerSpec, Variant, TRANSFORMER_SEQ};
 use crate::tensor::ops::layernorm::EPS as LAYERNORM_EPS;
-use crate::tensor::ops::matmul::Activation;
+use crate::tensor::gemm::Activation;
 
 /// The run option TransformerLens's `HookedTransformer` cannot express in `spec`, as
 /// config.json spells it, and why; None when it can express the whole model.

@@ -1,7 +1,7 @@
 //! The opened device: queue, kernel cache, and the counters that prove a replayed
 //! step allocates nothing and reads nothing back.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -39,6 +39,8 @@ pub struct Gpu {
     pub(crate) pipelines: Mutex<HashMap<PipelineKey, Arc<wgpu::ComputePipeline>>>,
     pub(crate) layouts: Mutex<HashMap<Vec<super::Access>, Arc<wgpu::BindGroupLayout>>>,
     pub(crate) counters: Counters,
+    /// Kernel variant chosen per key (e.g. a matmul shape), see [`Gpu::choice`].
+    choices: Mutex<BTreeMap<String, String>>,
 }
 
 impl Gpu {
@@ -95,6 +97,7 @@ impl Gpu {
             pipelines: Mutex::new(HashMap::new()),
             layouts: Mutex::new(HashMap::new()),
             counters: Counters::default(),
+            choices: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -136,6 +139,29 @@ impl Gpu {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .expect("the GPU device was lost");
+    }
+
+    /// The kernel variant for `key` on this device, chosen by `choose` on the key's first
+    /// use; every later launch with that key takes the same one, so a program traced twice
+    /// runs the same kernels, and [`Gpu::choices`] lists what a run used.
+    pub fn choice(&self, key: &str, choose: impl FnOnce() -> String) -> String {
+        let mut choices = self.choices.lock().unwrap();
+        if let Some(name) = choices.get(key) {
+            return name.clone();
+        }
+        let name = choose();
+        choices.insert(key.to_string(), name.clone());
+        name
+    }
+
+    /// Every (key, variant) chosen or pinned so far.
+    pub fn choices(&self) -> BTreeMap<String, String> {
+        self.choices.lock().unwrap().clone()
+    }
+
+    /// Fixes the variants of these keys (e.g. those a run recorded), replacing any choice.
+    pub fn pin_choices(&self, pinned: &BTreeMap<String, String>) {
+        self.choices.lock().unwrap().extend(pinned.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
 
     pub(crate) fn count(counter: &AtomicU64) {

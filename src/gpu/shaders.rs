@@ -16,6 +16,11 @@ pub const SELECT: &str = include_str!("../../shaders/select.wgsl");
 pub const FFT: &str = include_str!("../../shaders/fft.wgsl");
 pub const GRAD_FILTERS: &str = include_str!("../../shaders/grad_filters.wgsl");
 
+/// Shaders that guarantee their own bounds (each says how in its header), built without
+/// wgpu's injected runtime checks: on the CPU device a checked load costs a compare and a
+/// select per element.
+pub const TRUSTED: &[&str] = &["matmul.wgsl"];
+
 /// (file name, source) of every shader in `shaders/`.
 pub const ALL: &[(&str, &str)] = &[
     ("batch.wgsl", BATCH),

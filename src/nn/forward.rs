@@ -8,7 +8,7 @@ use crate::tensor::ops::attention::attention;
 use crate::tensor::ops::embedding::{embed_with_positions, embedding};
 use crate::tensor::ops::layernorm::{layernorm, layernorm_at};
 use crate::tensor::ops::linear::linear;
-use crate::tensor::ops::matmul::Activation;
+use crate::tensor::gemm::Activation;
 use crate::tensor::ops::select::select;
 use crate::tensor::{Tape, Tensor};
 

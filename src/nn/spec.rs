@@ -1,7 +1,7 @@
 //! What a model is: its architecture and the names and shapes of its parameters, in the
 //! order of docs/runs.md (which is also the checkpoint order and the flat-buffer order).
 
-use crate::tensor::ops::matmul::Activation;
+use crate::tensor::gemm::Activation;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Norm {

@@ -3,6 +3,7 @@
 
 mod checkpoints;
 pub mod identity;
+mod kernels;
 pub mod lock;
 pub mod metrics;
 mod run_dir;
@@ -12,6 +13,7 @@ pub mod sweep_file;
 
 pub use checkpoints::{read_checkpoint, Checkpoint};
 pub use identity::{run_id, RUN_ID_KEY};
+pub use kernels::{read_kernels, write_kernels};
 pub use lock::{RunLock, LOCK_FILE};
 pub use run_dir::{remove_run_files, run_files, Dataset, RunDir};
 
@@ -25,6 +27,8 @@ pub const METRICS_FILE: &str = "metrics.jsonl";
 pub const STATE_FILE: &str = "state.safetensors";
 /// checkpoints/step_XXXXXXXX.safetensors.
 pub const CHECKPOINT_DIR: &str = "checkpoints";
+/// The matmul variant the run launched for each product shape; --resume and analysis reuse them.
+pub const KERNELS_FILE: &str = "kernels.json";
 /// One record per analyzed checkpoint (`grokgpu analyze`).
 pub const ANALYSIS_FILE: &str = "analysis.jsonl";
 /// The run's summary, as data and as a table.
@@ -55,6 +59,7 @@ const RUN_ENTRIES: &[&str] = &[
     DATASET_FILE,
     METRICS_FILE,
     STATE_FILE,
+    KERNELS_FILE,
     CHECKPOINT_DIR,
     ANALYSIS_FILE,
     SUMMARY_JSON,

@@ -10,8 +10,9 @@
 //! place that lists every gradient rule is [`backward`].
 
 mod backward;
+pub mod gemm;
 pub mod ops;
 mod tape;
 
 pub use ops::Op;
-pub use tape::{Node, Tape, Tensor};
+pub use tape::{Deferred, Node, Tape, Tensor};

@@ -1,7 +1,8 @@
 //! The tape: values (GPU buffers with shapes), the nodes that produced them, and the
 //! forward program recorded so far.
 
-use super::ops::matmul::SplitReduction;
+use std::any::Any;
+
 use super::ops::Op;
 use crate::gpu::{Buffer, Dispatch, Gpu, Program};
 
@@ -20,6 +21,15 @@ struct Value {
     view_of: Option<usize>,
 }
 
+/// Work an op leaves for later in the backward pass (e.g. a split-K product's reduction):
+/// a later launch of a kernel that can absorb it finishes it ([`Tape::take_deferred`]),
+/// else it runs as a dispatch of its own before anything touches what it writes.
+pub trait Deferred: Any + std::fmt::Debug {
+    /// The work as a launch of its own.
+    fn dispatch(&self, gpu: &Gpu) -> Dispatch;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
 /// One recorded op: what it was, what it read, what it wrote and what it saved for backward.
 #[derive(Clone, Debug)]
 pub struct Node {
@@ -35,14 +45,13 @@ pub struct Tape<'g> {
     values: Vec<Value>,
     nodes: Vec<Node>,
     forward: Program,
-    /// A split-K reduction (while tracing backward) that a later launch should finish,
-    /// and the values whose gradients it writes.
-    pending_reduction: Option<(SplitReduction, Vec<usize>)>,
+    /// Deferred work (while tracing backward) and the values whose gradients it writes.
+    deferred: Option<(Box<dyn Deferred>, Vec<usize>)>,
 }
 
 impl<'g> Tape<'g> {
     pub fn new(gpu: &'g Gpu) -> Tape<'g> {
-        Tape { gpu, values: Vec::new(), nodes: Vec::new(), forward: Program::new(), pending_reduction: None }
+        Tape { gpu, values: Vec::new(), nodes: Vec::new(), forward: Program::new(), deferred: None }
     }
 
     fn push_value(&mut self, buf: Buffer, shape: &[usize], requires_grad: bool) -> Tensor {
@@ -173,41 +182,50 @@ impl<'g> Tape<'g> {
         let nodes = std::mem::take(&mut self.nodes);
         for node in nodes.iter().rev() {
             let Some(dout) = self.grad(node.output).cloned() else { continue };
-            // A node that contributes to a gradient the pending reduction writes must come after it.
+            // A node that contributes to a gradient the deferred work writes must come after it.
             let touches = |writes: &Vec<usize>| node.inputs.iter().any(|&t| writes.contains(&self.root(t)));
-            if self.pending_reduction.as_ref().is_some_and(|(_, writes)| touches(writes)) {
-                program.push(self.take_reduction().unwrap().dispatch(self.gpu));
+            if self.deferred.as_ref().is_some_and(|(_, writes)| touches(writes)) {
+                program.push(self.deferred.take().unwrap().0.dispatch(self.gpu));
             }
             for d in super::backward::backward(self, node, &dout) {
                 program.push(d);
             }
         }
-        if let Some(r) = self.take_reduction() {
-            program.push(r.dispatch(self.gpu));
+        if let Some((work, _)) = self.deferred.take() {
+            program.push(work.dispatch(self.gpu));
         }
         self.nodes = nodes;
         program
     }
 
-    /// Leaves a split-K reduction, which writes the gradients of `writes`, for a later
-    /// backward launch to finish ([`Tape::take_reduction`]); the backward pass runs it on
-    /// its own before any node that touches those gradients, or at its end.
-    pub fn defer_reduction(&mut self, reduction: SplitReduction, writes: &[Tensor]) {
-        assert!(self.pending_reduction.is_none(), "defer_reduction: one is already pending");
+    /// Leaves `work`, which writes the gradients of `writes`, for a later backward launch
+    /// to finish ([`Tape::take_deferred`]); the backward pass runs it on its own before any
+    /// node that touches those gradients, or at its end.
+    pub fn defer(&mut self, work: impl Deferred, writes: &[Tensor]) {
+        assert!(self.deferred.is_none(), "defer: work is already deferred");
         let writes = writes.iter().map(|&t| self.root(t)).collect();
-        self.pending_reduction = Some((reduction, writes));
+        self.deferred = Some((Box::new(work), writes));
     }
 
-    /// The pending split-K reduction if it writes `t`'s gradient: the caller must run it
-    /// before contributing to that gradient.
-    pub fn reduction_writing(&mut self, t: Tensor) -> Option<SplitReduction> {
+    /// Whether the deferred work writes `t`'s gradient.
+    pub fn deferred_writes(&self, t: Tensor) -> bool {
         let root = self.root(t);
-        let writes_t = self.pending_reduction.as_ref().is_some_and(|(_, writes)| writes.contains(&root));
-        writes_t.then(|| self.take_reduction()).flatten()
+        self.deferred.as_ref().is_some_and(|(_, writes)| writes.contains(&root))
     }
 
-    /// The pending split-K reduction, which the caller's next launch must finish.
-    pub fn take_reduction(&mut self) -> Option<SplitReduction> {
-        self.pending_reduction.take().map(|(r, _)| r)
+    /// The deferred work as a dispatch of its own if it writes `t`'s gradient: the caller
+    /// must run it before contributing to that gradient.
+    pub fn deferred_writing(&mut self, t: Tensor) -> Option<Dispatch> {
+        self.deferred_writes(t).then(|| self.deferred.take().map(|(work, _)| work.dispatch(self.gpu))).flatten()
+    }
+
+    /// The deferred work if it is a `T`, which the caller's next launch must then finish;
+    /// other work stays deferred.
+    pub fn take_deferred<T: Deferred>(&mut self) -> Option<T> {
+        if !self.deferred.as_ref().is_some_and(|(work, _)| (work.as_ref() as &dyn Any).is::<T>()) {
+            return None;
+        }
+        let (work, _) = self.deferred.take()?;
+        work.into_any().downcast::<T>().ok().map(|w| *w)
     }
 }

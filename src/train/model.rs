@@ -6,7 +6,7 @@ use crate::nn::grad_filters::FilterConfig;
 use crate::nn::optimizer::{Hyperparams, OptimizerKind};
 use crate::nn::spec::{self, MlpSpec, ModelSpec, TransformerSpec};
 use crate::tensor::ops::cross_entropy::LossKind;
-use crate::tensor::ops::matmul::Activation;
+use crate::tensor::gemm::Activation;
 
 impl RunConfig {
     pub fn model_spec(&self) -> ModelSpec {

@@ -16,7 +16,7 @@ use crate::nn::init::param_specs;
 use crate::rundir::metrics::{EvalRecord, MetricsLog};
 use crate::rundir::state::{read_state, write_state};
 use crate::rundir::sweep_file::create_multi_run;
-use crate::rundir::{run_files, RunDir, RunLock, CHECKPOINT_DIR, CONFIG_FILE, STATE_FILE, SWEEP_FILE};
+use crate::rundir::{read_kernels, run_files, write_kernels, RunDir, RunLock, CHECKPOINT_DIR, CONFIG_FILE, STATE_FILE, SWEEP_FILE};
 use crate::{bail, Error, Result};
 
 /// The run directories of a batch, opened for a fresh start, a resume or a fork.
@@ -174,6 +174,8 @@ fn share_of(configs: &[RunConfig], groups: &[Vec<usize>], shard: Shard) -> Vec<V
 /// Continues runs that share every dispatch from their saved states.
 fn resume_group(gpu: &Gpu, configs: Vec<RunConfig>, out_dir: &Path) -> Result<()> {
     let _locks = lock_run_dirs(&configs, true)?;
+    // The matmul variants the runs launched so far, whatever the tune cache holds now.
+    gpu.pin_choices(&read_kernels(&configs[0].dir)?);
     let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
     let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
     // A kill while a group's checkpoints were being written leaves its runs one checkpoint
@@ -188,6 +190,7 @@ fn resume_group(gpu: &Gpu, configs: Vec<RunConfig>, out_dir: &Path) -> Result<()
         trainer.restore(&at_step.iter().map(|&i| states[i].clone()).collect::<Vec<_>>())?;
         let dirs: Vec<RunDir> = at_step.iter().map(|&i| dirs[i].clone()).collect();
         let logs = dirs.iter().map(|d| d.rewind_to(step)).collect::<Result<Vec<_>>>()?;
+        record_kernels(gpu, &dirs)?;
         println!("resuming {} run(s) from step {step}", at_step.len());
         // A resumed run's step 0 is already in its files (the state is written after them).
         train_schedule(gpu, &mut trainer, Runs { dirs, logs }, false, None, out_dir)?;
@@ -202,7 +205,13 @@ fn start_group(gpu: &Gpu, configs: Vec<RunConfig>, replace: bool, out_dir: &Path
     let mut trainer = Trainer::new(gpu, configs.clone())?;
     let _locks = lock_run_dirs(&configs, false)?;
     let runs = start_fresh(&configs, replace)?;
+    record_kernels(gpu, &runs.dirs)?;
     train_schedule(gpu, &mut trainer, runs, true, None, out_dir)
+}
+
+/// Writes the matmul variants the device launches into each run directory.
+fn record_kernels(gpu: &Gpu, dirs: &[RunDir]) -> Result<()> {
+    dirs.iter().try_for_each(|dir| write_kernels(&dir.path, &gpu.choices()))
 }
 
 /// Trains the runs to their last step on their eval and checkpoint schedule; with

@@ -15,7 +15,7 @@
 //!   again after this layer) is d(residual) += dy one elementwise copy.
 
 use super::elementwise::accumulate_scaled;
-use super::matmul::{Activation, Gemm, SecondProduct, Variant};
+use crate::tensor::gemm::{split_k_pays, SplitReduction, Activation, Gemm, Layout, SecondProduct};
 use crate::gpu::{Buffer, Dispatch};
 use crate::tensor::{Node, Op, Tape, Tensor};
 
@@ -58,7 +58,7 @@ pub fn linear(
         save_pre: pre.as_ref(),
         act,
         residual: residual.map(|r| tape.buf(r)),
-        ..Gemm::new(Variant::ABt, [runs, rows, out_dim, in_dim], tape.buf(x), tape.buf(w), tape.buf(y))
+        ..Gemm::new(Layout::ABt, [runs, rows, out_dim, in_dim], tape.buf(x), tape.buf(w), tape.buf(y))
     }
     .dispatch(tape.gpu);
     let op = Op::Linear { act, has_bias: bias.is_some(), has_residual: residual.is_some() };
@@ -89,13 +89,13 @@ pub fn backward(tape: &mut Tape, node: &Node, dy: &Buffer) -> Vec<Dispatch> {
     // dx = dPre·W as a launch of its own, or as the second product of the dW launch.
     let dx_product = dx.as_ref().map(|(dx, accumulate)| SecondProduct {
         accumulate: *accumulate,
-        ..SecondProduct::new(Variant::AB, [rows, in_dim, out_dim], &wbuf, dx)
+        ..SecondProduct::new(Layout::AB, [rows, in_dim, out_dim], &wbuf, dx)
     });
-    let alone = |p: SecondProduct| Gemm { gate, accumulate: p.accumulate, ..Gemm::new(p.variant, [runs, p.m, p.n, p.k], dy, p.b, p.c) }.dispatch(gpu);
+    let alone = |p: SecondProduct| Gemm { gate, accumulate: p.accumulate, ..Gemm::new(p.layout, [runs, p.m, p.n, p.k], dy, p.b, p.c) }.dispatch(gpu);
     if dw.is_some() || db.is_some() {
         // A trainable bias on a frozen weight still needs the launch; its dW goes to scratch.
         let (dw, accumulate) = dw.unwrap_or_else(|| (gpu.buffer("unused dW", runs * out_dim * in_dim), false));
-        let product = Gemm::new(Variant::AtB, [runs, out_dim, in_dim, rows], dy, &xbuf, &dw);
+        let product = Gemm::new(Layout::AtB, [runs, out_dim, in_dim, rows], dy, &xbuf, &dw);
         let row_sums = db.as_ref().map(|(db, acc)| (db, *acc));
         // The two products of one launch run concurrently, so dx joins it only when it
         // writes a buffer of its own (not so for an x that views W or b).
@@ -105,12 +105,12 @@ pub fn backward(tape: &mut Tape, node: &Node, dy: &Buffer) -> Vec<Dispatch> {
             out.extend(dx_product.map(alone));
         }
         // dW has few tiles and a long k: split it, and finish the previous split here.
-        let pending = tape.take_reduction();
-        let gemm = Gemm { gate, accumulate, row_sums, second, split_k: true, finish: pending.as_ref(), ..product };
+        let pending = tape.take_deferred::<SplitReduction>();
+        let gemm = Gemm { gate, accumulate, row_sums, second, split_k: split_k_pays(gpu), finish: pending.as_ref(), ..product };
         let (d, reduction) = gemm.dispatch_split(gpu);
         out.push(d);
         if let Some(r) = reduction {
-            tape.defer_reduction(r, &[Some(w), bias].into_iter().flatten().collect::<Vec<_>>());
+            tape.defer(r, &[Some(w), bias].into_iter().flatten().collect::<Vec<_>>());
         }
     } else if let Some(p) = dx_product {
         out.push(alone(p));

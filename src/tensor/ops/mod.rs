@@ -12,6 +12,8 @@ pub mod reduce;
 pub mod select;
 pub mod softmax;
 
+use crate::tensor::gemm;
+
 /// A recorded op with the static facts its backward needs.
 #[derive(Clone, Debug)]
 pub enum Op {
@@ -28,9 +30,9 @@ pub enum Op {
     /// Fused causal self-attention over qkv [R, N, T, 3d].
     Attention { heads: usize },
     /// op(A)·op(B), see `matmul`
-    Matmul { variant: matmul::Variant },
+    Matmul { layout: gemm::Layout },
     /// act(x·Wᵀ + b) + residual; inputs x, W, then b and residual when present
-    Linear { act: matmul::Activation, has_bias: bool, has_residual: bool },
+    Linear { act: gemm::Activation, has_bias: bool, has_residual: bool },
     /// Σ over `axis`
     Sum { axis: usize },
     /// mean over `axis`
