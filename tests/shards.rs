@@ -42,7 +42,7 @@ fn sweep(dir: &Path, extra: &[&str]) -> Output {
 }
 
 /// Every file under `root` with its content; JSON with the wall-clock `elapsed_s` and the
-/// shard fields of sweep.json removed. Lock files are not run data.
+/// shard fields of sweep.json removed. Lock files and kernels.json are not run data.
 fn contents(root: &Path) -> BTreeMap<String, Value> {
     fn strip(v: &mut Value, keys: &[&str]) {
         match v {
@@ -64,7 +64,9 @@ fn contents(root: &Path) -> BTreeMap<String, Value> {
                 continue;
             }
             let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            if name.ends_with("lock") {
+            // kernels.json names the matmul variants each machine launched (tuned per
+            // adapter); they give the same bits, so they are bookkeeping, not run data.
+            if name.ends_with("lock") || name.ends_with(grokgpu::rundir::KERNELS_FILE) {
                 continue;
             }
             let bytes = std::fs::read(&path).unwrap();

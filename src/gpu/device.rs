@@ -1,7 +1,7 @@
 //! The opened device: queue, kernel cache, and the counters that prove a replayed
 //! step allocates nothing and reads nothing back.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -41,6 +41,8 @@ pub struct Gpu {
     pub(crate) counters: Counters,
     /// Kernel variant chosen per key (e.g. a matmul shape), see [`Gpu::choice`].
     choices: Mutex<BTreeMap<String, String>>,
+    /// Keys asked for since [`Gpu::start_recording`].
+    used: Mutex<BTreeSet<String>>,
 }
 
 impl Gpu {
@@ -98,6 +100,7 @@ impl Gpu {
             layouts: Mutex::new(HashMap::new()),
             counters: Counters::default(),
             choices: Mutex::new(BTreeMap::new()),
+            used: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -145,6 +148,7 @@ impl Gpu {
     /// use; every later launch with that key takes the same one, so a program traced twice
     /// runs the same kernels, and [`Gpu::choices`] lists what a run used.
     pub fn choice(&self, key: &str, choose: impl FnOnce() -> String) -> String {
+        self.used.lock().unwrap().insert(key.to_string());
         let mut choices = self.choices.lock().unwrap();
         if let Some(name) = choices.get(key) {
             return name.clone();
@@ -157,6 +161,17 @@ impl Gpu {
     /// Every (key, variant) chosen or pinned so far.
     pub fn choices(&self) -> BTreeMap<String, String> {
         self.choices.lock().unwrap().clone()
+    }
+
+    /// Starts listing the keys launches ask for (e.g. while one group of runs is traced).
+    pub fn start_recording(&self) {
+        self.used.lock().unwrap().clear();
+    }
+
+    /// The (key, variant) of every key asked for since [`Gpu::start_recording`].
+    pub fn recorded_choices(&self) -> BTreeMap<String, String> {
+        let used = self.used.lock().unwrap();
+        self.choices().into_iter().filter(|(k, _)| used.contains(k)).collect()
     }
 
     /// Fixes the variants of these keys (e.g. those a run recorded), replacing any choice.

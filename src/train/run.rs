@@ -176,6 +176,7 @@ fn resume_group(gpu: &Gpu, configs: Vec<RunConfig>, out_dir: &Path) -> Result<()
     let _locks = lock_run_dirs(&configs, true)?;
     // The matmul variants the runs launched so far, whatever the tune cache holds now.
     gpu.pin_choices(&read_kernels(&configs[0].dir)?);
+    gpu.start_recording();
     let dirs = configs.iter().map(RunDir::resume).collect::<Result<Vec<_>>>()?;
     let states = dirs.iter().map(read_state).collect::<Result<Vec<_>>>()?;
     // A kill while a group's checkpoints were being written leaves its runs one checkpoint
@@ -201,6 +202,7 @@ fn resume_group(gpu: &Gpu, configs: Vec<RunConfig>, out_dir: &Path) -> Result<()
 /// Starts runs that share every dispatch from their initialization; `replace` removes what
 /// their directories held.
 fn start_group(gpu: &Gpu, configs: Vec<RunConfig>, replace: bool, out_dir: &Path) -> Result<()> {
+    gpu.start_recording();
     // Trainer::new checks every size against the device before anything is written.
     let mut trainer = Trainer::new(gpu, configs.clone())?;
     let _locks = lock_run_dirs(&configs, false)?;
@@ -209,9 +211,10 @@ fn start_group(gpu: &Gpu, configs: Vec<RunConfig>, replace: bool, out_dir: &Path
     train_schedule(gpu, &mut trainer, runs, true, None, out_dir)
 }
 
-/// Writes the matmul variants the device launches into each run directory.
+/// Writes the matmul variants the group's programs launch (those asked for since
+/// `start_recording`) into each run directory.
 fn record_kernels(gpu: &Gpu, dirs: &[RunDir]) -> Result<()> {
-    dirs.iter().try_for_each(|dir| write_kernels(&dir.path, &gpu.choices()))
+    dirs.iter().try_for_each(|dir| write_kernels(&dir.path, &gpu.recorded_choices()))
 }
 
 /// Trains the runs to their last step on their eval and checkpoint schedule; with
