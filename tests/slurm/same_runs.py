@@ -4,8 +4,8 @@
 
 Every file must exist in both and be the same bytes, except for what is wall-clock time or
 says how the sweep was split: `elapsed_s` in JSON and JSON-lines files, and the shard fields of
-sweep.json. The run directories' lock files (which hold the last writer's process id) are not
-run data.
+sweep.json. The run directories' lock files (the last writer's process id) and kernels.json
+(the matmul variants a machine chose: every variant gives the same bits) are not run data.
 Exits 1 with one line per difference.
 """
 
@@ -16,7 +16,7 @@ import sys
 
 WALL_CLOCK_KEYS = {"elapsed_s"}
 SHARD_KEYS = {"shard", "shards"}
-NOT_RUN_DATA = {".grokgpu.lock"}
+NOT_RUN_DATA = {".grokgpu.lock", "kernels.json"}
 
 
 def files(root):
