@@ -3,46 +3,17 @@
 //! intervened on, and fed bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-/// A scratch directory removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("grokgpu-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn grokgpu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(args).output().expect("grokgpu runs")
-}
+mod common;
+use common::{error_line, grokgpu, Scratch};
 
 fn ok(args: &[&str]) -> Output {
     let out = grokgpu(args);
     assert!(out.status.success(), "grokgpu {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     out
-}
-
-/// The error line of a failed command (stderr may also hold the software-adapter warning).
-fn error_line(args: &[&str]) -> String {
-    let out = grokgpu(args);
-    assert!(!out.status.success(), "grokgpu {args:?} should fail");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let errors: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("warning:")).collect();
-    assert_eq!(errors.len(), 1, "one error line: {stderr}");
-    errors[0].to_string()
 }
 
 fn records(dir: &Path) -> Vec<Value> {
@@ -61,7 +32,7 @@ fn train(scratch: &Scratch, extra: &[&str]) -> PathBuf {
 
 #[test]
 fn analyze_is_deterministic_and_skips_a_corrupt_checkpoint() {
-    let scratch = Scratch::new("analyze");
+    let scratch = Scratch::new("cli", "analyze");
     let run = train(&scratch, &[]);
     let dir = run.to_str().unwrap();
     ok(&["analyze", "--run-dir", dir]);
@@ -105,7 +76,7 @@ fn analyze_is_deterministic_and_skips_a_corrupt_checkpoint() {
 
 #[test]
 fn interventions_report_before_and_after() {
-    let scratch = Scratch::new("intervene");
+    let scratch = Scratch::new("cli", "intervene");
     let run = train(&scratch, &[]);
     let dir = run.to_str().unwrap();
     for (args, file) in [
@@ -136,7 +107,7 @@ fn interventions_report_before_and_after() {
 
 #[test]
 fn a_multi_run_of_transformers_is_analyzed_run_by_run() {
-    let scratch = Scratch::new("sweep");
+    let scratch = Scratch::new("cli", "sweep");
     let run = train(&scratch, &["--model", "transformer", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--layers", "1", "--seeds", "0,1"]);
     ok(&["analyze", "--run-dir", run.to_str().unwrap(), "--every", "2"]);
     for seed in ["seed=0", "seed=1"] {

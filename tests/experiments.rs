@@ -2,24 +2,21 @@
 //! grok: the files are written, the forks that never grokked are listed, the tables print.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn grokgpu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(args).output().expect("grokgpu runs")
+mod common;
+use common::grokgpu;
+
+fn scratch(name: &str) -> PathBuf {
+    common::scratch("experiments", name)
 }
 
 #[track_caller]
 fn ok(out: Output) -> String {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("grokgpu-experiments-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 fn json(path: PathBuf) -> Value {

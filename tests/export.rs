@@ -6,7 +6,7 @@
 //! from its components below), the logits of grokgpu's f64 reference model.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use grokgpu::io::safetensors::{self, SafeTensors, TensorData};
 use grokgpu_reference::elementwise::gelu;
@@ -14,42 +14,13 @@ use grokgpu_reference::params::Param;
 use grokgpu_reference::transformer::{transformer_forward, Act, Norm, TransformerConfig, Variant};
 use serde_json::Value;
 
-/// A scratch directory removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("grokgpu-export-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn grokgpu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(args).output().expect("grokgpu runs")
-}
+mod common;
+use common::{error_line, grokgpu, Scratch};
 
 fn ok(args: &[&str]) -> Output {
     let out = grokgpu(args);
     assert!(out.status.success(), "grokgpu {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     out
-}
-
-/// The error line of a failed command (stderr may also hold the software-adapter warning).
-fn error_line(args: &[&str]) -> String {
-    let out = grokgpu(args);
-    assert!(!out.status.success(), "grokgpu {args:?} should fail");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let errors: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("warning:")).collect();
-    assert_eq!(errors.len(), 1, "one error line: {stderr}");
-    errors[0].to_string()
 }
 
 /// A 40-step nanda2023-style run at p = 13, d_model 16, 2 heads, d_mlp 32, a checkpoint
@@ -318,7 +289,7 @@ fn read_json(path: &Path) -> Value {
 
 #[test]
 fn pre_norm_gelu_export_is_transformer_lens_state_dict_of_the_same_function() {
-    let scratch = Scratch::new("pre");
+    let scratch = Scratch::new("export", "pre");
     let run = train(&scratch, "run", &["--layers", "2", "--norm", "pre", "--act", "gelu"]);
     let out = scratch.0.join("tl");
     let stdout = String::from_utf8(ok(&["export", "--run-dir", s(&run), "--all", "--format", "transformer-lens", "--out", s(&out), "--logits"]).stdout).unwrap();
@@ -368,7 +339,7 @@ fn pre_norm_gelu_export_is_transformer_lens_state_dict_of_the_same_function() {
 
 #[test]
 fn attn_only_without_norm_exports_and_refusals_name_the_option() {
-    let scratch = Scratch::new("attn");
+    let scratch = Scratch::new("export", "attn");
     let run = train(&scratch, "run", &["--variant", "attn-only"]);
     let out = scratch.0.join("tl");
     ok(&["export", "--run-dir", s(&run), "--format", "transformer-lens", "--out", s(&out)]);

@@ -2,26 +2,23 @@
 //! another weight decay equals its parent up to the fork step and differs after it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use grokgpu::rundir::metrics::read_metrics;
 use grokgpu::rundir::read_checkpoint;
 use serde_json::Value;
 
-fn grokgpu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grokgpu")).args(args).output().expect("grokgpu runs")
+mod common;
+use common::grokgpu;
+
+fn scratch(name: &str) -> PathBuf {
+    common::scratch("fork", name)
 }
 
 #[track_caller]
 fn ok(out: Output) -> String {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("grokgpu-fork-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 fn weights(run: &Path, step: u64) -> Vec<u32> {
