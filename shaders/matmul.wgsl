@@ -12,10 +12,13 @@
 // are numbered over the first product's tiles, then the second's, so the two run side by
 // side on the GPU.
 //
-// Two kernel families share the job numbering, the options and the stores below:
+// Kernel families share the job numbering, the options and the stores below:
 // - tiled (GPUs): a workgroup computes a BM×BN tile of C, each invocation a TM×4 block of
 //   it held in registers; A and B tiles of depth BK are staged in workgroup memory;
-// - SIMD (the CPU device): no workgroup memory and no barriers; see its section at the end.
+// - SIMD (the CPU device): no workgroup memory and no barriers; see its section at the end;
+// - subgroup (the CPU device with 8-lane subgroups): the SIMD family's blocks with A
+//   shared through subgroup broadcasts, in matmul_shared.wgsl, which is appended to this
+//   file to build its module.
 // Every output sums its k products in increasing k order, one fma each, from zero, in
 // both families, so results are deterministic and the same whichever variant runs.
 //
