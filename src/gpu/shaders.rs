@@ -18,6 +18,9 @@ pub const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
 pub const SOFTMAX: &str = include_str!("../../shaders/softmax.wgsl");
 pub const LAYERNORM: &str = include_str!("../../shaders/layernorm.wgsl");
 pub const EMBEDDING: &str = include_str!("../../shaders/embedding.wgsl");
+/// embedding.wgsl with the CPU device's scatter-add appended: a module of its own, since
+/// only devices with subgroup operations can build it.
+pub const EMBEDDING_LANES: &str = concat!(include_str!("../../shaders/embedding.wgsl"), include_str!("../../shaders/embedding_lanes.wgsl"));
 pub const SELECT: &str = include_str!("../../shaders/select.wgsl");
 pub const FFT: &str = include_str!("../../shaders/fft.wgsl");
 pub const GRAD_FILTERS: &str = include_str!("../../shaders/grad_filters.wgsl");
@@ -42,6 +45,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("softmax.wgsl", SOFTMAX),
     ("layernorm.wgsl", LAYERNORM),
     ("embedding.wgsl", EMBEDDING),
+    ("embedding_lanes.wgsl", EMBEDDING_LANES),
     ("select.wgsl", SELECT),
     ("fft.wgsl", FFT),
     ("grad_filters.wgsl", GRAD_FILTERS),
