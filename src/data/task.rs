@@ -47,6 +47,20 @@ impl Task {
         self.group_order().is_none()
     }
 
+    /// Why the analyses built on the Fourier basis of Z_p do not apply to the task, as the
+    /// end of a message; None for the modular tasks.
+    pub fn not_modular(self) -> Option<String> {
+        (!self.is_modular()).then(|| format!("task {self} is not arithmetic mod p"))
+    }
+
+    /// How a title names the task and p: "add mod 97", "s5_compose in S₅".
+    pub fn with_p(self, p: u32) -> String {
+        match self.group_order() {
+            Some(_) => format!("{self} in S₅"),
+            None => format!("{self} mod {p}"),
+        }
+    }
+
     /// The rule for p: a group task's order, or a prime ≥ 3 for the modular tasks.
     pub fn check_p(self, p: u32) -> Result<()> {
         match self.group_order() {

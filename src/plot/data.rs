@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::rundir::{run_id, RUN_ID_KEY};
 use crate::analysis::events::{self, Events, Record};
+use crate::data::Task;
 use crate::rundir::{ANALYSIS_FILE, CONFIG_FILE, METRICS_FILE, SWEEP_FILE};
 use crate::{bail, Error, Result};
 
@@ -132,6 +133,16 @@ impl Run {
         }
     }
 
+    /// The task of config.json, when it names one grokgpu knows.
+    pub fn task(&self) -> Option<Task> {
+        self.config.get("task").and_then(Value::as_str).and_then(|t| t.parse().ok())
+    }
+
+    /// Why the Fourier figures and tables do not apply to this run (see [`Task::not_modular`]).
+    pub fn not_modular(&self) -> Option<String> {
+        self.task().and_then(Task::not_modular)
+    }
+
     pub fn p(&self) -> Option<u64> {
         self.config.get("p").and_then(Value::as_u64)
     }
@@ -142,8 +153,9 @@ impl Run {
         let c = &self.config;
         let text = |k: &str| c.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
         let mut parts = vec![self.name()];
-        if let (Some(task), Some(p)) = (text("task"), text("p")) {
-            parts.push(format!("{task} mod {p}"));
+        match (self.task(), self.p()) {
+            (Some(task), Some(p)) => parts.push(task.with_p(p as u32)),
+            _ => parts.extend(text("task")),
         }
         if let Some(model) = text("model") {
             let layers = text("layers").filter(|_| model == "transformer").map_or(String::new(), |l| format!(" {l}L"));
