@@ -200,7 +200,7 @@ pub fn figure(path: &Path, title: &str, subtitle: &str, panels: &[Panel], cols: 
 /// `panels` lined up: one x range, the union of their data's, and the same right margin.
 fn align(panels: &[Panel]) -> Vec<Panel> {
     let union = panels.iter().filter_map(Panel::data_x_range).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
-    let same_scale = panels.windows(2).all(|w| w[0].x_log == w[1].x_log);
+    let same_scale = panels.windows(2).all(|w| w[0].x_scale == w[1].x_scale);
     let right_gutter = panels.iter().any(|p| p.y2.is_some());
     panels.iter().map(|p| Panel { x_range: if same_scale { union } else { p.x_range }, right_gutter, ..p.clone() }).collect()
 }

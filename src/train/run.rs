@@ -270,8 +270,9 @@ fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: In
     let evals = trainer.evaluate();
     let elapsed = started.elapsed().as_secs_f64();
     for ((cfg, log), e) in trainer.runs.iter().zip(&mut runs.logs).zip(&evals) {
-        log.append(&eval_record(cfg, trainer.step, e, elapsed))?;
-        if !e.train_loss.is_finite() || !e.val_loss.is_finite() || !e.norms.global.is_finite() {
+        let record = eval_record(cfg, trainer.step, e, elapsed);
+        log.append(&record)?;
+        if record.diverged() {
             log.sync()?;
             bail!(
                 "{} diverged at step {} (train loss {}, weight norm {}); its last good checkpoint is the latest in {}",
