@@ -357,6 +357,9 @@ mod tests {
             let back = RunConfig::from_json(&c.to_json(), "config.json").unwrap();
             assert_eq!(back, c, "{name}");
         }
+        let s5 = RunConfig { task: Task::S5ComposeInv, p: 120, ..base() };
+        assert_eq!(RunConfig::from_json(&s5.to_json(), "config.json").unwrap(), s5);
+        assert!(s5.to_json().contains("\"task\": \"s5_compose_inv\""));
     }
 
     #[test]
