@@ -29,7 +29,7 @@ impl FromStr for BottleneckRank {
 /// Train a model on a modular-arithmetic or S₅ task, writing a run directory (docs/runs.md).
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
-    /// Starting point: power2022, power2022-late, nanda2023, tian-mlp or quick.
+    /// Starting point: power2022, power2022-late, nanda2023, tian-mlp, quick or s5.
     #[arg(long, default_value = "power2022")]
     pub preset: String,
     /// add, sub, mul, div, sq_sum, quad or cubic (mod p); s5_compose (x∘y) or s5_compose_inv (x∘y⁻¹) in S₅.

@@ -284,7 +284,7 @@ mod tests {
             (plan("power2022", Overrides { p: Some(100), ..Default::default() }), "p must be prime, got 100 (try 101)"),
             (plan("power2022", Overrides { heads: Some(5), ..Default::default() }), "heads (5) must divide d_model (128)"),
             (plan("power2022", Overrides { steps: Some(0), ..Default::default() }), "steps must be at least 1"),
-            (RunPlan::preset("nope"), "unknown preset 'nope' (expected one of: power2022, power2022-late, nanda2023, tian-mlp, quick)"),
+            (RunPlan::preset("nope"), "unknown preset 'nope' (expected one of: power2022, power2022-late, nanda2023, tian-mlp, quick, s5)"),
             (
                 plan("quick", Overrides { batch_size: Some(BatchSize::Size(5000)), ..Default::default() }),
                 "batch_size 5000 is larger than the train set (1546 examples); lower --batch-size or use --batch-size full",
