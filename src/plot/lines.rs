@@ -197,9 +197,12 @@ impl Panel {
         self.x_scale.shows(x) && visible(y, self.y_axis_of(line.right).log)
     }
 
-    /// The x extent of the data this panel can show.
+    /// The x extent of the data this panel can show and of its marks (a run that diverged is
+    /// marked where its losses are no longer numbers).
     pub fn data_x_range(&self) -> Option<(f64, f64)> {
-        bounds(self.lines.iter().flat_map(|l| l.points.iter().filter(|&&p| self.shows(l, p)).map(|p| p.0)))
+        let data = self.lines.iter().flat_map(|l| l.points.iter().filter(|&&p| self.shows(l, p)).map(|p| p.0));
+        let marks = self.marks.iter().map(|m| m.x).filter(|&x| self.x_scale.shows(x));
+        bounds(data.chain(marks))
     }
 
     fn x_axis(&self) -> Option<Axis> {
