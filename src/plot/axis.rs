@@ -94,7 +94,12 @@ impl Ranged for Axis {
         let max = hint.max_num_points().max(2);
         let light = matches!(hint.weight(), KeyPointWeight::Any);
         match &self.scale {
-            Scale::Linear => RangedCoordf64::from(self.lo..self.hi).key_points(hint),
+            // Float steps can land a tick at ±1e-17 instead of 0; snap those to 0.
+            Scale::Linear => RangedCoordf64::from(self.lo..self.hi)
+                .key_points(hint)
+                .into_iter()
+                .map(|v| if v.abs() < 1e-9 * (self.hi - self.lo).abs() { 0.0 } else { v })
+                .collect(),
             // Light grid lines on a log axis would crowd it; bold ticks only.
             Scale::Log | Scale::LogStep if light => vec![],
             Scale::Log => log_ticks(self.lo, self.hi, max),
@@ -234,6 +239,8 @@ mod tests {
         assert_eq!(log.map(&100.0, (0, 200)), 100);
         let lin = Axis::new(0.0, 1.0, Scale::Linear);
         assert_eq!(lin.map(&0.25, (100, 0)), 75);
+        let around_zero = Axis::new(-0.11, 0.11, Scale::Linear);
+        assert!(around_zero.key_points(7usize).iter().all(|v| *v == 0.0 || v.abs() > 1e-3), "{:?}", around_zero.key_points(7usize));
         let idx = Axis::new(-0.5, 2.5, Scale::Index(vec!["a".into(), "b".into(), "c".into()]));
         assert_eq!(idx.key_points(10usize), vec![0.0, 1.0, 2.0]);
         assert_eq!(idx.format_ext(&1.0), "b");
