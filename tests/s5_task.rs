@@ -1,7 +1,7 @@
 //! The S₅ tasks end to end: a tiny run is trained without `--p` (p becomes the group order),
 //! analyzed (the Fourier families skipped in one line, geometry and dynamics recorded),
 //! plotted and reported (the figures and tables that apply, none of the Fourier ones), and
-//! refused by `intervene`.
+//! refused by `intervene` and by a fork at a Fourier precursor.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -86,6 +86,9 @@ fn an_s5_run_trains_analyzes_plots_and_reports_without_the_fourier_analyses() {
     assert!(!report.contains("precursor") && !report.contains("a7_power_spectrum_2d"), "{report}");
     assert!(run.join("tables/tableA1.tex").is_file() && !run.join("tables/table1.tex").exists());
 
+    let forks = scratch.0.join("forks");
+    let e = error_line(&["fork", "--from", dir, "--at", "fsd-ceiling", "--out-dir", forks.to_str().unwrap()]);
+    assert_eq!(e, format!("error: {dir} has no fsd-ceiling: the precursors are Fourier measures of Z_p, and task s5_compose is not arithmetic mod p"));
     let e = error_line(&["intervene", "phase", "--run-dir", dir, "--step", "20"]);
     assert_eq!(e, format!("error: {dir}: interventions edit W_E's spectrum over Z_p, and task s5_compose is not arithmetic mod p"));
 }
