@@ -3,9 +3,9 @@
 //!
 //! | File | Shows | Reads |
 //! |---|---|---|
-//! | `training_curves.png` | train/val loss (log, left) and accuracy (right) vs step (log), memorization → grokking shaded | metrics |
-//! | `accuracy.png` | train/val accuracy, memorization and grokking marked | metrics |
-//! | `loss.png` | train/val cross-entropy, log–log | metrics |
+//! | `training_curves.png` | train/val loss (log, left) and accuracy (right) vs step, memorization → grokking shaded, a divergence marked | metrics |
+//! | `accuracy.png` | train/val accuracy, memorization, grokking and a divergence marked | metrics |
+//! | `loss.png` | train/val cross-entropy, log–log, the same marks | metrics |
 //! | `gini_ipr_2d.png` | n_eff (seed 000's IPR) and Gini of W_E's spectrum, n_eff peak marked; accuracy beneath | `n_eff`, `gini`, `wu_gini` |
 //! | `f_alignment_2d.png` | 1D (key, top 8) and 2D alignment; the 2D alignment's permutation z-score | `align_1d_key`, `align_1d_top8`, `align_2d`, `align_2d_z` |
 //! | `fourier_projection_2d.png` | share of W_E's (and W_U's) energy in the key frequencies, the other k ≥ 1 and k = 0; ℓ1/ℓ2 in the Fourier and token bases | `we_power`, `wu_power`, `key_freqs(_final)`, `l1l2_*` |
@@ -27,6 +27,7 @@
 //! A multi-run directory (sweep.json) gets every run's figures in the run's own plots/, and
 //! in its own plots/: `overlay_val_acc.png`, `overlay_train_acc.png`, `overlay_val_loss.png`
 //! and `grok_step_vs_<setting>.png` for each setting that varies (seeds excepted).
+//! Step axes on a log scale plot log10(step + 1), so step 0 shows (`axis::Scale::LogStep`).
 //! A figure without its data is skipped with one line saying why; so is every figure of the
 //! Fourier analyses on a run whose task is not arithmetic mod p (the S₅ tasks).
 
