@@ -12,10 +12,13 @@
 // are numbered over the first product's tiles, then the second's, so the two run side by
 // side on the GPU.
 //
-// Two kernel families share the job numbering, the options and the stores below:
+// Kernel families share the job numbering, the options and the stores below:
 // - tiled (GPUs): a workgroup computes a BM×BN tile of C, each invocation a TM×4 block of
 //   it held in registers; A and B tiles of depth BK are staged in workgroup memory;
-// - SIMD (the CPU device): no workgroup memory and no barriers; see its section at the end.
+// - SIMD (the CPU device): no workgroup memory and no barriers; see its section at the end;
+// - subgroup (the CPU device with 8-lane subgroups): the SIMD family's blocks with A
+//   shared through subgroup broadcasts, in matmul_shared.wgsl, which is appended to this
+//   file to build its module.
 // Every output sums its k products in increasing k order, one fma each, from zero, in
 // both families, so results are deterministic and the same whichever variant runs.
 //
@@ -653,8 +656,11 @@ fn matmul_a4_b4(
 // tiled kernel does, so the two families give bit-identical products and row sums.
 
 const SIMD_COLS: u32 = 8u;
-// accumulators per invocation: TM_MAX rows of two vec4s
-const SIMD_ACC: u32 = 2u * TM_MAX;
+// Rows one invocation may hold: TM_MAX in this family, up to 24 in the subgroup family
+// (matmul_shared.wgsl), which shares the accumulators' layout and `simd_store`.
+const SIMD_ROWS_MAX: u32 = 24u;
+// accumulators per invocation: two vec4s per row
+const SIMD_ACC: u32 = 2u * SIMD_ROWS_MAX;
 
 // Where op(A)[row, k] lies for the block's TM rows: a_at[i] + k · a_k_step. Rows past m
 // are clamped to m − 1 (computed, never stored).
@@ -680,7 +686,7 @@ fn simd_step(
     b_lo: vec4<f32>,
     b_hi: vec4<f32>,
     acc: ptr<function, array<vec4<f32>, SIMD_ACC>>,
-    sums: ptr<function, array<f32, TM_MAX>>,
+    sums: ptr<function, array<f32, SIMD_ROWS_MAX>>,
 ) {
     let k_at = kg * rows.a_k_step;
     for (var i = 0u; i < TM; i++) {
@@ -697,31 +703,58 @@ fn simd_step(
     }
 }
 
+// Row i of the block: its 8 columns are `lo` and `hi`.
+fn simd_store_row(job: Job, z: u32, batches: u32, lane: u32, i: u32, lo: vec4<f32>, hi: vec4<f32>, sum: f32) {
+    let row = job.row0 + i;
+    if (i >= TM || row >= job.p.m) {
+        return;
+    }
+    if (sums_rows(job, vec3<u32>(lane, 0u, 0u))) {
+        store_row_sum(job, z, batches, row, sum);
+    }
+    let col_base = job.col0 + SIMD_COLS * lane;
+    for (var c = 0u; c < SIMD_COLS; c++) {
+        if (col_base + c < job.p.n) {
+            store_output(job, z, batches, row, col_base + c, select(hi, lo, c < 4u)[c % 4u]);
+        }
+    }
+}
+
+// Every row written out, so each index into `acc` is a constant: a loop over the rows
+// that the compiler does not unroll (a long one) would make the CPU device keep all the
+// accumulators in memory indexed at run time, in the product's loop too.
 fn simd_store(
     job: Job,
     z: u32,
     batches: u32,
     lane: u32,
     acc: ptr<function, array<vec4<f32>, SIMD_ACC>>,
-    sums: ptr<function, array<f32, TM_MAX>>,
+    sums: ptr<function, array<f32, SIMD_ROWS_MAX>>,
 ) {
-    // Fixed trip counts (no `break`), so the loops unroll and `acc` stays in registers
-    // rather than in memory indexed at run time.
-    let col_base = job.col0 + SIMD_COLS * lane;
-    let sum_rows = sums_rows(job, vec3<u32>(lane, 0u, 0u));
-    for (var i = 0u; i < TM; i++) {
-        let row = job.row0 + i;
-        if (row < job.p.m) {
-            if (sum_rows) {
-                store_row_sum(job, z, batches, row, (*sums)[i]);
-            }
-            for (var c = 0u; c < SIMD_COLS; c++) {
-                if (col_base + c < job.p.n) {
-                    store_output(job, z, batches, row, col_base + c, (*acc)[2u * i + c / 4u][c % 4u]);
-                }
-            }
-        }
-    }
+    simd_store_row(job, z, batches, lane, 0u, (*acc)[0], (*acc)[1], (*sums)[0]);
+    simd_store_row(job, z, batches, lane, 1u, (*acc)[2], (*acc)[3], (*sums)[1]);
+    simd_store_row(job, z, batches, lane, 2u, (*acc)[4], (*acc)[5], (*sums)[2]);
+    simd_store_row(job, z, batches, lane, 3u, (*acc)[6], (*acc)[7], (*sums)[3]);
+    simd_store_row(job, z, batches, lane, 4u, (*acc)[8], (*acc)[9], (*sums)[4]);
+    simd_store_row(job, z, batches, lane, 5u, (*acc)[10], (*acc)[11], (*sums)[5]);
+    simd_store_row(job, z, batches, lane, 6u, (*acc)[12], (*acc)[13], (*sums)[6]);
+    simd_store_row(job, z, batches, lane, 7u, (*acc)[14], (*acc)[15], (*sums)[7]);
+    simd_store_row(job, z, batches, lane, 8u, (*acc)[16], (*acc)[17], (*sums)[8]);
+    simd_store_row(job, z, batches, lane, 9u, (*acc)[18], (*acc)[19], (*sums)[9]);
+    simd_store_row(job, z, batches, lane, 10u, (*acc)[20], (*acc)[21], (*sums)[10]);
+    simd_store_row(job, z, batches, lane, 11u, (*acc)[22], (*acc)[23], (*sums)[11]);
+    simd_store_row(job, z, batches, lane, 12u, (*acc)[24], (*acc)[25], (*sums)[12]);
+    simd_store_row(job, z, batches, lane, 13u, (*acc)[26], (*acc)[27], (*sums)[13]);
+    simd_store_row(job, z, batches, lane, 14u, (*acc)[28], (*acc)[29], (*sums)[14]);
+    simd_store_row(job, z, batches, lane, 15u, (*acc)[30], (*acc)[31], (*sums)[15]);
+    simd_store_row(job, z, batches, lane, 16u, (*acc)[32], (*acc)[33], (*sums)[16]);
+    simd_store_row(job, z, batches, lane, 17u, (*acc)[34], (*acc)[35], (*sums)[17]);
+    simd_store_row(job, z, batches, lane, 18u, (*acc)[36], (*acc)[37], (*sums)[18]);
+    simd_store_row(job, z, batches, lane, 19u, (*acc)[38], (*acc)[39], (*sums)[19]);
+    simd_store_row(job, z, batches, lane, 20u, (*acc)[40], (*acc)[41], (*sums)[20]);
+    simd_store_row(job, z, batches, lane, 21u, (*acc)[42], (*acc)[43], (*sums)[21]);
+    simd_store_row(job, z, batches, lane, 22u, (*acc)[44], (*acc)[45], (*sums)[22]);
+    simd_store_row(job, z, batches, lane, 23u, (*acc)[46], (*acc)[47], (*sums)[23]);
 }
 
 // B read as scalars: any size. Columns past n are clamped to n − 1.
@@ -729,7 +762,7 @@ fn simd_tile_b1(job: Job, z: u32, batches: u32, lane: u32) {
     let col_base = job.col0 + SIMD_COLS * lane;
     let rows = simd_rows(job, z);
     var acc: array<vec4<f32>, SIMD_ACC>;
-    var sums: array<f32, TM_MAX>;
+    var sums: array<f32, SIMD_ROWS_MAX>;
     for (var kg = job.k_begin; kg < job.k_end; kg++) {
         var bs: array<f32, SIMD_COLS>;
         for (var c = 0u; c < SIMD_COLS; c++) {
@@ -746,7 +779,7 @@ fn simd_tile_b4(job: Job, z: u32, batches: u32, lane: u32) {
     let col_base = job.col0 + SIMD_COLS * lane;
     let rows = simd_rows(job, z);
     var acc: array<vec4<f32>, SIMD_ACC>;
-    var sums: array<f32, TM_MAX>;
+    var sums: array<f32, SIMD_ROWS_MAX>;
     if (job.tb) {
         for (var k0 = job.k_begin; k0 < job.k_end; k0 += 4u) {
             // bq[c][kk] = op(B)[k0 + kk, column c]

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use grokgpu::gpu::{Dispatch, Program};
 use grokgpu::tensor::ops::linear::linear;
-use grokgpu::tensor::gemm::{tile_for, Activation, Gemm, GemmKernel, Layout, SecondProduct, SimdBlock, Tile};
+use grokgpu::tensor::gemm::{shared_runs_on, tile_for, Activation, Gemm, GemmKernel, Layout, SecondProduct, SimdBlock, Tile};
 use grokgpu::tensor::ops::matmul::matmul;
 use grokgpu::tensor::Tape;
 use grokgpu_kernels_tests::{assert_close, download, gpu, rel_error, to_f32, upload, Rng};
@@ -27,7 +27,8 @@ fn kernels() -> Vec<Option<GemmKernel>> {
         GemmKernel::Simd(SimdBlock { lanes: 3, rows: 5 }),
         GemmKernel::Simd(SimdBlock { lanes: 1, rows: 1 }),
     ];
-    let all = GemmKernel::candidates(false).into_iter().chain(GemmKernel::candidates(true)).chain(odd);
+    let shared = shared_runs_on(gpu());
+    let all = GemmKernel::candidates(false, false).into_iter().chain(GemmKernel::candidates(true, shared)).chain(odd);
     std::iter::once(None).chain(all.map(Some)).collect()
 }
 
@@ -35,7 +36,11 @@ fn kernels() -> Vec<Option<GemmKernel>> {
 /// row sums, pairs), which build many pipelines per variant: the options' code is shared
 /// by every variant of a family.
 fn families() -> Vec<Option<GemmKernel>> {
-    vec![None, Some(GemmKernel::Tiled(Tile::MEDIUM)), Some(GemmKernel::Simd(SimdBlock { lanes: 3, rows: 5 }))]
+    let mut kernels = vec![None, Some(GemmKernel::Tiled(Tile::MEDIUM)), Some(GemmKernel::Simd(SimdBlock { lanes: 3, rows: 5 }))];
+    if shared_runs_on(gpu()) {
+        kernels.push(Some(GemmKernel::Shared { rows: 24 }));
+    }
+    kernels
 }
 
 /// (m, k, n): none is a multiple of any tile; the last three mix vec4-readable and
@@ -113,7 +118,9 @@ fn every_variant_and_shape_matches_reference() {
         }
     }
     eprintln!("plain products: worst relative error {worst:.2e}");
-    assert_eq!(entries.len(), 6, "some entry points never ran: only {entries:?}");
+    // Four tiled, two SIMD and, on devices with 8-lane subgroups, four subgroup entries.
+    let want = if shared_runs_on(gpu()) { 10 } else { 6 };
+    assert_eq!(entries.len(), want, "some entry points never ran: only {entries:?}");
 }
 
 #[test]
@@ -131,7 +138,7 @@ fn variant_names_round_trip() {
     for kernel in kernels().into_iter().flatten() {
         assert_eq!(GemmKernel::parse(&kernel.name()), Some(kernel), "{}", kernel.name());
     }
-    for bad in ["tiled-64x64x16", "tiled-63x64x16-4", "tiled-64x64x16-3", "simd-8x9", "simd-0x8", "simd-8", "gpu-1x1", ""] {
+    for bad in ["tiled-64x64x16", "tiled-63x64x16-4", "tiled-64x64x16-3", "simd-8x9", "simd-0x8", "simd-8", "shared-12", "shared-0", "shared-32", "shared-", "gpu-1x1", ""] {
         assert_eq!(GemmKernel::parse(bad), None, "{bad:?}");
     }
 }

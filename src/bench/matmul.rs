@@ -9,7 +9,7 @@
 use crate::gpu::Gpu;
 use crate::tensor::gemm::choice::ProductShape;
 use crate::tensor::gemm::tune::{time_launch, Operands};
-use crate::tensor::gemm::{GemmKernel, Layout};
+use crate::tensor::gemm::{shared_runs_on, GemmKernel, Layout};
 
 /// power2022's linears as (name, in, out): d 128, d_mlp 512.
 const LAYERS: &[(&str, usize, usize)] = &[("qkv", 128, 384), ("attn.out", 128, 128), ("fc1", 128, 512), ("fc2", 512, 128)];
@@ -91,7 +91,7 @@ impl MatmulResult {
 pub fn measure(gpu: &Gpu, case: &MatmulCase, budget: f64, rounds: usize) -> Vec<MatmulResult> {
     let operands = Operands::new(gpu, &case.shape);
     let chosen = operands.gemm(&case.shape, None).kernel(gpu);
-    let mut kernels = GemmKernel::candidates(gpu.is_software());
+    let mut kernels = GemmKernel::candidates(gpu.is_software(), shared_runs_on(gpu));
     if !kernels.contains(&chosen) {
         kernels.push(chosen);
     }

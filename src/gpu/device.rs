@@ -60,7 +60,8 @@ impl Gpu {
                 info.name, info.backend
             );
         }
-        let wanted = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS;
+        // Subgroups serve the CPU device's matmul family that shares A across lanes.
+        let wanted = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS | wgpu::Features::SUBGROUP;
         let features = adapter.features() & wanted;
         let adapter_limits = adapter.limits();
         // Ask for the adapter's own limits: grokgpu sizes its buffers and workgroups from them.
@@ -120,6 +121,11 @@ impl Gpu {
 
     pub fn is_software(&self) -> bool {
         adapter::is_software(&self.info)
+    }
+
+    /// Whether every subgroup has exactly `lanes` invocations and subgroup operations are on.
+    pub fn has_subgroups_of(&self, lanes: u32) -> bool {
+        self.features.contains(wgpu::Features::SUBGROUP) && self.info.subgroup_min_size == lanes && self.info.subgroup_max_size == lanes
     }
 
     pub fn has_timestamps(&self) -> bool {

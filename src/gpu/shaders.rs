@@ -4,6 +4,9 @@
 pub const BATCH: &str = include_str!("../../shaders/batch.wgsl");
 pub const NORMS: &str = include_str!("../../shaders/norms.wgsl");
 pub const MATMUL: &str = include_str!("../../shaders/matmul.wgsl");
+/// matmul.wgsl with the subgroup family appended: a module of its own, since only devices
+/// with subgroup operations can build it.
+pub const MATMUL_SHARED: &str = concat!(include_str!("../../shaders/matmul.wgsl"), include_str!("../../shaders/matmul_shared.wgsl"));
 pub const ELEMENTWISE: &str = include_str!("../../shaders/elementwise.wgsl");
 pub const CROSS_ENTROPY: &str = include_str!("../../shaders/cross_entropy.wgsl");
 pub const ATTENTION: &str = include_str!("../../shaders/attention.wgsl");
@@ -19,13 +22,14 @@ pub const GRAD_FILTERS: &str = include_str!("../../shaders/grad_filters.wgsl");
 /// Shaders that guarantee their own bounds (each says how in its header), built without
 /// wgpu's injected runtime checks: on the CPU device a checked load costs a compare and a
 /// select per element.
-pub const TRUSTED: &[&str] = &["matmul.wgsl"];
+pub const TRUSTED: &[&str] = &["matmul.wgsl", "matmul_shared.wgsl"];
 
 /// (file name, source) of every shader in `shaders/`.
 pub const ALL: &[(&str, &str)] = &[
     ("batch.wgsl", BATCH),
     ("norms.wgsl", NORMS),
     ("matmul.wgsl", MATMUL),
+    ("matmul_shared.wgsl", MATMUL_SHARED),
     ("elementwise.wgsl", ELEMENTWISE),
     ("cross_entropy.wgsl", CROSS_ENTROPY),
     ("attention.wgsl", ATTENTION),

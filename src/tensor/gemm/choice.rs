@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::kernel::GemmKernel;
+use super::kernel::{shared_runs_on, GemmKernel};
 use super::launch::Gemm;
 use super::{tune, Layout};
 use crate::gpu::Gpu;
@@ -70,10 +70,12 @@ impl FromStr for ProductShape {
 /// The variant `gemm` runs on `gpu` when it names none itself.
 pub fn kernel_for(gpu: &Gpu, gemm: &Gemm) -> GemmKernel {
     let shape = ProductShape::of(gemm);
-    let default = || GemmKernel::default_for(gpu.is_software(), gemm.batch, &gemm.products());
+    let default = || GemmKernel::default_for(gpu.is_software(), shared_runs_on(gpu), gemm.batch, &gemm.products());
     let name = gpu.choice(&shape.to_string(), || tune::tuned(gpu, &shape).unwrap_or_else(default).name());
-    // Pinned names were checked when they were read (see `check_names`).
-    GemmKernel::parse(&name).unwrap_or_else(default)
+    // Pinned names were checked when they were read (see `check_names`). A variant this
+    // device cannot build (recorded on another machine) is replaced by its default, which
+    // gives the same bits.
+    GemmKernel::parse(&name).filter(|k| k.runs_on(gpu)).unwrap_or_else(default)
 }
 
 /// An error naming the first entry of recorded choices that is no shape or no variant.

@@ -1,10 +1,12 @@
 //! The kernel variants of `shaders/matmul.wgsl` and their launch geometry: the tiled
-//! family for GPUs (workgroup-memory tiles) and the SIMD family for the CPU device (no
-//! workgroup memory, no barriers). Every variant computes every shape, and all of them
-//! sum each output's k terms in the same order, so they give bit-identical results and
-//! the choice between them is a matter of speed only.
+//! family for GPUs (workgroup-memory tiles), and for the CPU device the SIMD family (no
+//! workgroup memory, no barriers) and the subgroup family (`shaders/matmul_shared.wgsl`:
+//! the SIMD family's blocks with each A value loaded once and broadcast to the lanes).
+//! Every variant computes every shape, and all of them sum each output's k terms in the
+//! same order, so they give bit-identical results and the choice between them is a
+//! matter of speed only.
 
-use crate::gpu::{shaders, Access, Kernel};
+use crate::gpu::{shaders, Access, Gpu, Kernel};
 
 /// A workgroup's tile in the tiled family: BM×BN outputs, staged BK deep, TM×4 outputs
 /// per invocation.
@@ -39,12 +41,24 @@ impl SimdBlock {
 
 /// Columns each SIMD invocation owns (`SIMD_COLS` in the shader).
 const SIMD_COLS: u32 = 8;
+/// Lanes of the subgroup family's workgroup, one subgroup (`SHARED_LANES` in the shader).
+pub const SHARED_LANES: u32 = 8;
+/// Rows one SIMD or subgroup invocation may hold (`SIMD_ROWS_MAX` in the shader).
+const SIMD_ROWS_MAX: u32 = 24;
 
 /// One kernel variant with its sizes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GemmKernel {
     Tiled(Tile),
     Simd(SimdBlock),
+    /// The subgroup family: a workgroup of [`SHARED_LANES`] lanes computes `rows` rows
+    /// (a multiple of 8) × 64 columns.
+    Shared { rows: u32 },
+}
+
+/// Whether `gpu` can build the subgroup family: subgroups of exactly its lane count.
+pub fn shared_runs_on(gpu: &Gpu) -> bool {
+    gpu.has_subgroups_of(SHARED_LANES)
 }
 
 /// Workgroups below which a tile leaves a large GPU (100+ compute units) partly idle.
@@ -69,9 +83,13 @@ pub fn tile_for(batch: usize, products: &[[usize; 3]]) -> Tile {
 }
 
 const fn kernel(entry: &'static str) -> Kernel {
+    kernel_in("matmul.wgsl", shaders::MATMUL, entry)
+}
+
+const fn kernel_in(file: &'static str, source: &'static str, entry: &'static str) -> Kernel {
     Kernel {
-        file: "matmul.wgsl",
-        source: shaders::MATMUL,
+        file,
+        source,
         entry,
         bindings: &[
             Access::Uniform,   // params
@@ -101,13 +119,26 @@ const TILED: [[Kernel; 2]; 2] = [
 /// SIMD entry points, indexed by B read as vec4 (A's loads are uniform scalars).
 const SIMD: [Kernel; 2] = [kernel("matmul_simd_b1"), kernel("matmul_simd_b4")];
 
+const fn shared(entry: &'static str) -> Kernel {
+    kernel_in("matmul_shared.wgsl", shaders::MATMUL_SHARED, entry)
+}
+
+/// Subgroup entry points, indexed by (A read as vec4, B read as vec4).
+const SHARED: [[Kernel; 2]; 2] = [
+    [shared("matmul_shared_a1_b1"), shared("matmul_shared_a1_b4")],
+    [shared("matmul_shared_a4_b1"), shared("matmul_shared_a4_b4")],
+];
+
 impl GemmKernel {
-    /// The variants worth timing on an adapter: the SIMD family on the CPU device, the
-    /// tiled family on a GPU.
-    pub fn candidates(software: bool) -> Vec<GemmKernel> {
+    /// The variants worth timing on an adapter: the SIMD family on the CPU device, with
+    /// the subgroup family where it `shared` runs ([`shared_runs_on`]); the tiled family
+    /// on a GPU.
+    pub fn candidates(software: bool, shared: bool) -> Vec<GemmKernel> {
         if software {
             let blocks = [(8, 8), (8, 4), (16, 4), (4, 8)];
-            blocks.into_iter().map(|(lanes, rows)| GemmKernel::Simd(SimdBlock { lanes, rows })).collect()
+            let simd = blocks.into_iter().map(|(lanes, rows)| GemmKernel::Simd(SimdBlock { lanes, rows }));
+            let shared_rows: &[u32] = if shared { &[8, 16, 24] } else { &[] };
+            simd.chain(shared_rows.iter().map(|&rows| GemmKernel::Shared { rows })).collect()
         } else {
             // From 128×64 tiles of 8×4 per invocation (256 invocations) down to 16×32 of 2×4:
             // the tuner weighs reuse per load against enough workgroups to fill the device.
@@ -116,22 +147,26 @@ impl GemmKernel {
         }
     }
 
-    /// The variant used when none was tuned or recorded: the SIMD default on the CPU
-    /// device, else the tiled family's choice by shape ([`tile_for`]).
-    pub fn default_for(software: bool, batch: usize, products: &[[usize; 3]]) -> GemmKernel {
-        if software {
+    /// The variant used when none was tuned or recorded: on the CPU device the subgroup
+    /// family's 16-row blocks where it runs (`shared`), else the SIMD default; on a GPU
+    /// the tiled family's choice by shape ([`tile_for`]).
+    pub fn default_for(software: bool, shared: bool, batch: usize, products: &[[usize; 3]]) -> GemmKernel {
+        if software && shared {
+            GemmKernel::Shared { rows: 16 }
+        } else if software {
             GemmKernel::Simd(SimdBlock::DEFAULT)
         } else {
             GemmKernel::Tiled(tile_for(batch, products))
         }
     }
 
-    /// A stable name, e.g. `tiled-64x64x16-4` or `simd-8x8`: what the tune cache and a
-    /// run directory store.
+    /// A stable name, e.g. `tiled-64x64x16-4`, `simd-8x8` or `shared-16`: what the tune
+    /// cache and a run directory store.
     pub fn name(self) -> String {
         match self {
             GemmKernel::Tiled(t) => format!("tiled-{}x{}x{}-{}", t.bm, t.bn, t.bk, t.tm),
             GemmKernel::Simd(s) => format!("simd-{}x{}", s.lanes, s.rows),
+            GemmKernel::Shared { rows } => format!("shared-{rows}"),
         }
     }
 
@@ -144,6 +179,8 @@ impl GemmKernel {
                 (&[bm, bn, bk], tm) => GemmKernel::Tiled(Tile { bm, bn, bk, tm }),
                 _ => return None,
             }
+        } else if let Some(rows) = name.strip_prefix("shared-") {
+            GemmKernel::Shared { rows: rows.parse().ok()? }
         } else {
             match numbers(name.strip_prefix("simd-")?, 'x')?.as_slice() {
                 &[lanes, rows] => GemmKernel::Simd(SimdBlock { lanes, rows }),
@@ -154,7 +191,7 @@ impl GemmKernel {
     }
 
     /// Whether the shader can run it: tiles of multiples of 4 with TM | BM and TM ≤ 8;
-    /// SIMD blocks of 1…8 rows and 1…64 lanes.
+    /// SIMD blocks of 1…8 rows and 1…64 lanes; subgroup blocks of 8, 16 or 24 rows.
     pub fn is_valid(self) -> bool {
         match self {
             GemmKernel::Tiled(t) => {
@@ -162,7 +199,13 @@ impl GemmKernel {
                 quads && t.tm >= 1 && t.bm.is_multiple_of(t.tm) && t.tm <= 8 && self.workgroup_size() <= 256
             }
             GemmKernel::Simd(s) => (1..=8).contains(&s.rows) && (1..=64).contains(&s.lanes),
+            GemmKernel::Shared { rows } => rows > 0 && rows.is_multiple_of(SHARED_LANES) && rows <= SIMD_ROWS_MAX,
         }
+    }
+
+    /// Whether `gpu` can build this variant's shader.
+    pub fn runs_on(self, gpu: &Gpu) -> bool {
+        !matches!(self, GemmKernel::Shared { .. }) || shared_runs_on(gpu)
     }
 
     /// Outputs (rows, columns) of C one workgroup computes.
@@ -170,6 +213,7 @@ impl GemmKernel {
         match self {
             GemmKernel::Tiled(t) => (t.bm, t.bn),
             GemmKernel::Simd(s) => (s.rows, SIMD_COLS * s.lanes),
+            GemmKernel::Shared { rows } => (rows, SIMD_COLS * SHARED_LANES),
         }
     }
 
@@ -178,6 +222,7 @@ impl GemmKernel {
         match self {
             GemmKernel::Tiled(t) => (t.bn / 4 * (t.bm / t.tm)) as usize,
             GemmKernel::Simd(s) => s.lanes as usize,
+            GemmKernel::Shared { .. } => SHARED_LANES as usize,
         }
     }
 
@@ -192,6 +237,7 @@ impl GemmKernel {
         match self {
             GemmKernel::Tiled(_) => &TILED[a4 as usize][b4 as usize],
             GemmKernel::Simd(_) => &SIMD[b4 as usize],
+            GemmKernel::Shared { .. } => &SHARED[a4 as usize][b4 as usize],
         }
     }
 
@@ -203,6 +249,10 @@ impl GemmKernel {
                 let (bm, bn) = self.block();
                 // BK only sizes the tiled entries' workgroup memory, which these never touch.
                 vec![("BM", bm as f64), ("BN", bn as f64), ("BK", 4.0), ("TM", s.rows as f64), ("WG_SIZE", s.lanes as f64)]
+            }
+            GemmKernel::Shared { rows } => {
+                let (bm, bn) = self.block();
+                vec![("BM", bm as f64), ("BN", bn as f64), ("BK", 4.0), ("TM", rows as f64), ("WG_SIZE", SHARED_LANES as f64)]
             }
         }
     }

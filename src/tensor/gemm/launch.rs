@@ -250,7 +250,7 @@ impl<'a> Gemm<'a> {
             }
         });
         let variant = self.kernel(gpu);
-        assert!(variant.is_valid(), "matmul: bad kernel variant {variant:?}");
+        assert!(variant.is_valid() && variant.runs_on(gpu), "matmul: kernel variant {variant:?} cannot run on {}", gpu.adapter_name());
         let kernel = variant.entry(self.vec4_reads());
         let (ta, tb) = self.layout.transposes();
         let (ta2, tb2) = self.second.map_or((false, false), |s| s.layout.transposes());

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::choice::ProductShape;
-use super::kernel::GemmKernel;
+use super::kernel::{shared_runs_on, GemmKernel};
 use super::launch::{Gemm, SecondProduct};
 use crate::gpu::{Buffer, Gpu, Program};
 
@@ -145,7 +145,7 @@ pub fn time_launch(gpu: &Gpu, gemm: &Gemm, round: f64, rounds: usize, median: bo
 /// Every candidate for this adapter with its seconds per launch of `shape`.
 pub fn time_candidates(gpu: &Gpu, shape: &ProductShape) -> Vec<(GemmKernel, f64)> {
     let operands = Operands::new(gpu, shape);
-    GemmKernel::candidates(gpu.is_software())
+    GemmKernel::candidates(gpu.is_software(), shared_runs_on(gpu))
         .into_iter()
         .map(|kernel| (kernel, time_launch(gpu, &operands.gemm(shape, Some(kernel)), ROUND_SECONDS, ROUNDS, false).0))
         .collect()
