@@ -1,6 +1,7 @@
 // Fused classification loss: per row of logits [R, N, C] with targets [R, N], one
-// workgroup computes the row's loss, whether its argmax hits the target, and the
-// gradient dlogits = ∂(mean loss)/∂logits, which seeds the backward pass. Softmax and
+// workgroup (on the CPU device, one invocation: see the end) computes the row's loss,
+// whether its argmax hits the target, and the gradient dlogits = ∂(mean loss)/∂logits,
+// which seeds the backward pass. Softmax and
 // stablemax (Prieto et al. 2025) share everything but the map from logits to weights.
 //
 // Rows i ≥ valid_rows[r] are padding: loss 0, not correct, zero gradient. The mean over
@@ -89,21 +90,16 @@ fn row_sum(base: u32, lid: u32, stable: bool, max_logit: f32) -> f32 {
     return red_value[0];
 }
 
-fn xent_row(wid: vec3<u32>, groups: vec3<u32>, lid: u32, stable: bool) {
-    let row = wid.x + wid.y * groups.x;
-    if (row >= params.runs * params.rows) {
-        return;
-    }
+// The row's loss, correctness and gradient from its max (value, index as bits) and
+// total weight: columns lid, lid + stride, … (a workgroup's threads, or one invocation).
+fn xent_outputs(row: u32, best: vec2<f32>, total: f32, stable: bool, lid: u32, stride: u32) {
     let run = row / params.rows;
     let valid_count = valid_rows[run];
     let is_valid = row % params.rows < valid_count;
     let base = row * params.classes;
     // Padding rows may hold any target; the clamp keeps their reads in bounds.
     let label = min(targets[row], params.classes - 1u);
-
-    let best = row_max(base, lid);
     let max_logit = best.x;
-    let total = row_sum(base, lid, stable, max_logit);
     let x_target = logits[base + label];
 
     if (lid == 0u) {
@@ -118,7 +114,7 @@ fn xent_row(wid: vec3<u32>, groups: vec3<u32>, lid: u32, stable: bool) {
     // The mean over the run's valid rows gives each row the factor 1/valid_count.
     let scale = select(0.0, 1.0 / f32(max(valid_count, 1u)), is_valid);
     let target_term = select(1.0, stable_s_prime(x_target) / stable_s(x_target), stable);
-    for (var j = lid; j < params.classes; j += WG) {
+    for (var j = lid; j < params.classes; j += stride) {
         let x = logits[base + j];
         let weight = select(exp(x - max_logit), stable_s_prime(x), stable);
         let g = (weight / total - select(0.0, target_term, j == label)) * scale;
@@ -129,6 +125,17 @@ fn xent_row(wid: vec3<u32>, groups: vec3<u32>, lid: u32, stable: bool) {
             dlogits[i] = g;
         }
     }
+}
+
+fn xent_row(wid: vec3<u32>, groups: vec3<u32>, lid: u32, stable: bool) {
+    let row = wid.x + wid.y * groups.x;
+    if (row >= params.runs * params.rows) {
+        return;
+    }
+    let base = row * params.classes;
+    let best = row_max(base, lid);
+    let total = row_sum(base, lid, stable, best.x);
+    xent_outputs(row, best, total, stable, lid, WG);
 }
 
 @compute @workgroup_size(64)
@@ -147,6 +154,49 @@ fn stablemax_xent_forward(
     @builtin(local_invocation_index) lid: u32,
 ) {
     xent_row(wid, groups, lid, true);
+}
+
+// ---- the CPU device's variant: one invocation per row ----
+//
+// A software adapter runs a workgroup's barriers by switching between its SIMD groups,
+// and the 64-thread trees above hold ten of them per row. Here each invocation (a SIMD
+// lane) walks its row alone, in increasing column order: the same max and argmax (ties
+// to the lowest index) and, for the sum of weights, a sequential order instead of the
+// tree's, so the loss may differ from the workgroup kernel's in its last bits.
+
+const ROWS_WG: u32 = 8u;
+
+fn xent_row_alone(gid: vec3<u32>, groups: vec3<u32>, stable: bool) {
+    let row = gid.x + gid.y * groups.x * ROWS_WG;
+    if (row >= params.runs * params.rows) {
+        return;
+    }
+    let base = row * params.classes;
+    var best = logits[base];
+    var best_index = 0u;
+    for (var j = 1u; j < params.classes; j++) {
+        let x = logits[base + j];
+        if (x > best) {
+            best = x;
+            best_index = j;
+        }
+    }
+    var total = 0.0;
+    for (var j = 0u; j < params.classes; j++) {
+        let x = logits[base + j];
+        total += select(exp(x - best), stable_s(x), stable);
+    }
+    xent_outputs(row, vec2<f32>(best, bitcast<f32>(best_index)), total, stable, 0u, 1u);
+}
+
+@compute @workgroup_size(ROWS_WG)
+fn softmax_xent_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    xent_row_alone(gid, groups, false);
+}
+
+@compute @workgroup_size(ROWS_WG)
+fn stablemax_xent_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    xent_row_alone(gid, groups, true);
 }
 
 // Per-run mean loss and accuracy over the valid rows, what evaluation reads:

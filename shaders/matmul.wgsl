@@ -15,6 +15,9 @@
 // Kernel families share the job numbering, the options and the stores below:
 // - tiled (GPUs): a workgroup computes a BM×BN tile of C, each invocation a TM×4 block of
 //   it held in registers; A and B tiles of depth BK are staged in workgroup memory;
+// - staged (GPUs): both operands staged as vec4s, double-buffered, the next tile
+//   prefetched into registers, one barrier per k-step; in matmul_staged.wgsl, appended to
+//   this file to build its module;
 // - SIMD (the CPU device): no workgroup memory and no barriers; see its section at the end;
 // - subgroup (the CPU device with 8-lane subgroups): the SIMD family's blocks with A
 //   shared through subgroup broadcasts, in matmul_shared.wgsl, which is appended to this

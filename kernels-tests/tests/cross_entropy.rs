@@ -2,7 +2,7 @@
 //! per-run mean metrics against the f64 reference.
 
 use grokgpu::gpu::Program;
-use grokgpu::tensor::ops::cross_entropy::{cross_entropy, loss_metrics, LossKind};
+use grokgpu::tensor::ops::cross_entropy::{cross_entropy_with, loss_metrics, LossKind, XentKernel};
 use grokgpu::tensor::Tape;
 use grokgpu_kernels_tests::{assert_close, download, gpu, rel_error, to_f32, upload, Rng};
 use grokgpu_reference::cross_entropy::{self as reference, Loss};
@@ -47,7 +47,7 @@ fn expected(kind: Loss, logits: &[f64], targets: &[u32], rows: usize, valid: usi
 fn loss_gradient_and_metrics_match_reference() {
     let mut rng = Rng::new(11);
     let mut worst = [0.0f64; 4];
-    for &(kind, ref_kind) in KINDS {
+    for (&(kind, ref_kind), spread) in KINDS.iter().flat_map(|k| XentKernel::ALL.map(|s| (k, s))) {
         for &classes in CLASSES {
             for &rows in ROWS {
                 for &runs in RUNS {
@@ -56,13 +56,13 @@ fn loss_gradient_and_metrics_match_reference() {
                     let mut tape = Tape::new(gpu());
                     let tl = tape.param(upload(&logits), &[runs, rows, classes]);
                     let tt = tape.input(gpu().buffer_from("targets", &targets), &[runs, rows]);
-                    let ce = cross_entropy(&mut tape, tl, tt, kind, None);
+                    let ce = cross_entropy_with(&mut tape, tl, tt, kind, None, spread);
                     let metrics = loss_metrics(&mut tape, &ce);
                     gpu().run(tape.forward_program());
 
                     let (got_loss, got_d) = (download(tape.buf(ce.loss_rows)), download(tape.grad(tl).unwrap()));
                     let (got_correct, got_metrics) = (gpu().read_u32(&ce.correct_rows), download(tape.buf(metrics)));
-                    let case = format!("{kind:?} R={runs} N={rows} C={classes}");
+                    let case = format!("{kind:?} {spread:?} R={runs} N={rows} C={classes}");
                     for r in 0..runs {
                         let row_range = r * rows..(r + 1) * rows;
                         let logit_range = r * rows * classes..(r + 1) * rows * classes;
@@ -99,7 +99,7 @@ fn padding_rows_are_excluded_from_loss_and_metrics() {
     for &(kind, ref_kind) in KINDS {
         let logits = rng.vec(runs * rows * classes, 3.0);
         let targets = rng.indices(runs * rows, classes as u32);
-        for needs_grad in [true, false] {
+        for (needs_grad, spread) in [true, false].into_iter().flat_map(|g| XentKernel::ALL.map(|s| (g, s))) {
             let mut tape = Tape::new(gpu());
             let tl = if needs_grad {
                 tape.param(upload(&logits), &[runs, rows, classes])
@@ -108,7 +108,7 @@ fn padding_rows_are_excluded_from_loss_and_metrics() {
             };
             let tt = tape.input(gpu().buffer_from("targets", &targets), &[runs, rows]);
             let valid_buf = gpu().buffer_from("valid rows", &valid);
-            let ce = cross_entropy(&mut tape, tl, tt, kind, Some(&valid_buf));
+            let ce = cross_entropy_with(&mut tape, tl, tt, kind, Some(&valid_buf), spread);
             let metrics = loss_metrics(&mut tape, &ce);
             gpu().run(tape.forward_program());
             let got_loss = download(tape.buf(ce.loss_rows));
@@ -135,64 +135,70 @@ fn padding_rows_are_excluded_from_loss_and_metrics() {
 /// When the logits already hold a gradient contribution, the loss adds to it.
 #[test]
 fn dlogits_accumulate_into_an_existing_gradient() {
-    let mut rng = Rng::new(13);
-    let (runs, rows, classes) = (2, 5, 113);
-    let logits = rng.vec(runs * rows * classes, 4.0);
-    let prior = rng.vec(runs * rows * classes, 0.1);
-    let targets = rng.indices(runs * rows, classes as u32);
-    let mut tape = Tape::new(gpu());
-    let tl = tape.param(upload(&logits), &[runs, rows, classes]);
-    let (grad, accumulate) = tape.grad_target(tl).unwrap();
-    assert!(!accumulate);
-    gpu().write(&grad, &to_f32(&prior));
-    let tt = tape.input(gpu().buffer_from("targets", &targets), &[runs, rows]);
-    cross_entropy(&mut tape, tl, tt, LossKind::Ce, None);
-    gpu().run(tape.forward_program());
-    let mut want = Vec::new();
-    for r in 0..runs {
-        let range = r * rows * classes..(r + 1) * rows * classes;
-        let (_, d) = reference::softmax_xent(&logits[range.clone()], &targets[r * rows..(r + 1) * rows], rows, classes);
-        want.extend(d.iter().zip(&prior[range]).map(|(d, p)| d + p));
+    for spread in XentKernel::ALL {
+        let mut rng = Rng::new(13);
+        let (runs, rows, classes) = (2, 5, 113);
+        let logits = rng.vec(runs * rows * classes, 4.0);
+        let prior = rng.vec(runs * rows * classes, 0.1);
+        let targets = rng.indices(runs * rows, classes as u32);
+        let mut tape = Tape::new(gpu());
+        let tl = tape.param(upload(&logits), &[runs, rows, classes]);
+        let (grad, accumulate) = tape.grad_target(tl).unwrap();
+        assert!(!accumulate);
+        gpu().write(&grad, &to_f32(&prior));
+        let tt = tape.input(gpu().buffer_from("targets", &targets), &[runs, rows]);
+        cross_entropy_with(&mut tape, tl, tt, LossKind::Ce, None, spread);
+        gpu().run(tape.forward_program());
+        let mut want = Vec::new();
+        for r in 0..runs {
+            let range = r * rows * classes..(r + 1) * rows * classes;
+            let (_, d) = reference::softmax_xent(&logits[range.clone()], &targets[r * rows..(r + 1) * rows], rows, classes);
+            want.extend(d.iter().zip(&prior[range]).map(|(d, p)| d + p));
+        }
+        assert_close("accumulated dlogits", &download(tape.grad(tl).unwrap()), &want, TOL_DLOGITS);
     }
-    assert_close("accumulated dlogits", &download(tape.grad(tl).unwrap()), &want, TOL_DLOGITS);
 }
 
 /// Argmax ties go to the lowest index (torch.argmax), which decides accuracy.
 #[test]
 fn argmax_ties_go_to_the_lowest_index() {
-    let classes = 97;
-    // Row 0: the max 2.0 at columns 90 and 7; row 1: at 3 and 96; row 2: all equal.
-    let mut logits = vec![0.0f32; 3 * classes];
-    logits[90] = 2.0;
-    logits[7] = 2.0;
-    logits[classes + 96] = 1.5;
-    logits[classes + 3] = 1.5;
-    let targets: [u32; 3] = [7, 96, 0];
-    let mut tape = Tape::new(gpu());
-    let tl = tape.input(gpu().buffer_from("logits", &logits), &[1, 3, classes]);
-    let tt = tape.input(gpu().buffer_from("targets", &targets), &[1, 3]);
-    let ce = cross_entropy(&mut tape, tl, tt, LossKind::Stablemax, None);
-    gpu().run(tape.forward_program());
-    assert_eq!(gpu().read_u32(&ce.correct_rows), vec![1, 0, 1]);
+    for spread in XentKernel::ALL {
+        let classes = 97;
+        // Row 0: the max 2.0 at columns 90 and 7; row 1: at 3 and 96; row 2: all equal.
+        let mut logits = vec![0.0f32; 3 * classes];
+        logits[90] = 2.0;
+        logits[7] = 2.0;
+        logits[classes + 96] = 1.5;
+        logits[classes + 3] = 1.5;
+        let targets: [u32; 3] = [7, 96, 0];
+        let mut tape = Tape::new(gpu());
+        let tl = tape.input(gpu().buffer_from("logits", &logits), &[1, 3, classes]);
+        let tt = tape.input(gpu().buffer_from("targets", &targets), &[1, 3]);
+        let ce = cross_entropy_with(&mut tape, tl, tt, LossKind::Stablemax, None, spread);
+        gpu().run(tape.forward_program());
+        assert_eq!(gpu().read_u32(&ce.correct_rows), vec![1, 0, 1], "{spread:?}");
+    }
 }
 
 /// Same inputs, same program: bit-identical outputs (fixed reduction order).
 #[test]
 fn replays_are_bit_identical() {
-    let mut rng = Rng::new(14);
-    let (runs, rows, classes) = (3, 130, 113);
-    let logits = rng.vec(runs * rows * classes, 4.0);
-    let targets = rng.indices(runs * rows, classes as u32);
-    let mut tape = Tape::new(gpu());
-    let tl = tape.param(upload(&logits), &[runs, rows, classes]);
-    let tt = tape.input(gpu().buffer_from("targets", &targets), &[runs, rows]);
-    let ce = cross_entropy(&mut tape, tl, tt, LossKind::Ce, None);
-    let metrics = loss_metrics(&mut tape, &ce);
-    let program: Program = tape.forward_program().clone();
-    gpu().run(&program);
-    let first = (gpu().read_f32(tape.buf(metrics)), gpu().read_f32(tape.grad(tl).unwrap()));
-    gpu().run(&program);
-    let second = (gpu().read_f32(tape.buf(metrics)), gpu().read_f32(tape.grad(tl).unwrap()));
-    assert!(first.0.iter().zip(&second.0).all(|(a, b)| a.to_bits() == b.to_bits()));
-    assert!(first.1.iter().zip(&second.1).all(|(a, b)| a.to_bits() == b.to_bits()));
+    for spread in XentKernel::ALL {
+        let mut rng = Rng::new(14);
+        let (runs, rows, classes) = (3, 130, 113);
+        let logits = rng.vec(runs * rows * classes, 4.0);
+        let targets = rng.indices(runs * rows, classes as u32);
+        let mut tape = Tape::new(gpu());
+        let tl = tape.param(upload(&logits), &[runs, rows, classes]);
+        let tt = tape.input(gpu().buffer_from("targets", &targets), &[runs, rows]);
+        let ce = cross_entropy_with(&mut tape, tl, tt, LossKind::Ce, None, spread);
+        let metrics = loss_metrics(&mut tape, &ce);
+        let program: Program = tape.forward_program().clone();
+        gpu().run(&program);
+        let first = (gpu().read_f32(tape.buf(metrics)), gpu().read_f32(tape.grad(tl).unwrap()));
+        gpu().run(&program);
+        let second = (gpu().read_f32(tape.buf(metrics)), gpu().read_f32(tape.grad(tl).unwrap()));
+        assert!(first.0.iter().zip(&second.0).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(first.1.iter().zip(&second.1).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
 }

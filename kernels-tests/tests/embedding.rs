@@ -253,3 +253,71 @@ fn positional_gradient_alone_and_accumulated() {
     check("dpos alone, accumulated", &download(tape.grad(tp).unwrap()), &want, TOL_DPOS);
     assert!(tape.grad(tt).is_none());
 }
+
+/// Both scatter-add kernels (the subgroup one where the device has 8-lane subgroups) give
+/// the in-order f32 sums bit for bit: table and positions together and each alone, fresh
+/// and accumulated, at widths and token counts that are no multiple of their tiles, with
+/// out-of-range tokens dropped.
+#[test]
+fn every_scatter_kernel_gives_the_in_order_sums() {
+    use embedding::{ScatterAdd, ScatterKernel};
+    let mut kernels = vec![ScatterKernel::Scan];
+    if ScatterKernel::default_for(gpu()) == ScatterKernel::Lanes {
+        kernels.push(ScatterKernel::Lanes);
+    }
+    let mut rng = Rng::new(47);
+    let (runs, vocab, period, dim) = (2, 5, 4, 130);
+    for count in [1, 97] {
+        let n = count * period;
+        let mut tokens = rng.indices(runs * n, vocab as u32 + 1); // the value `vocab` is out of range
+        tokens[0] = vocab as u32;
+        let dy = to_f32(&rng.vec(runs * n * dim, 1.0));
+        let (start_table, start_pos) = (to_f32(&rng.vec(runs * vocab * dim, 1.0)), to_f32(&rng.vec(runs * period * dim, 1.0)));
+        let (tk, gdy) = (upload_tokens(&tokens), gpu().buffer_from("dy", &dy));
+        for (with_table, with_pos) in [(true, true), (true, false), (false, true)] {
+            for accumulate in [false, true] {
+                let mut want_table = if accumulate { start_table.clone() } else { vec![0.0; start_table.len()] };
+                let mut want_pos = if accumulate { start_pos.clone() } else { vec![0.0; start_pos.len()] };
+                for r in 0..runs {
+                    let (mut row_sums, mut pos_sums) = (vec![0.0f32; vocab * dim], vec![0.0f32; period * dim]);
+                    for k in 0..n {
+                        for j in 0..dim {
+                            let g = dy[(r * n + k) * dim + j];
+                            let v = tokens[r * n + k] as usize;
+                            if v < vocab {
+                                row_sums[v * dim + j] += g;
+                            }
+                            pos_sums[(k % period) * dim + j] += g;
+                        }
+                    }
+                    let add = |want: &mut [f32], sums: &[f32]| want.iter_mut().zip(sums).for_each(|(w, s)| *w = if accumulate { *w + s } else { *s });
+                    add(&mut want_table[r * vocab * dim..(r + 1) * vocab * dim], &row_sums);
+                    add(&mut want_pos[r * period * dim..(r + 1) * period * dim], &pos_sums);
+                }
+                for &kernel in &kernels {
+                    let (table, pos) = (gpu().buffer_from("dtable", &start_table), gpu().buffer_from("dpos", &start_pos));
+                    let scatter = ScatterAdd {
+                        runs,
+                        vocab,
+                        dim,
+                        n,
+                        tokens: &tk,
+                        dy: &gdy,
+                        table: with_table.then_some((&table, accumulate)),
+                        positions: with_pos.then_some((&pos, accumulate, period)),
+                    };
+                    let mut program = grokgpu::gpu::Program::new();
+                    program.push(scatter.dispatch(gpu(), kernel).unwrap());
+                    gpu().run(&program);
+                    let what = format!("{kernel:?} N {count} table {with_table} positions {with_pos} accumulate {accumulate}");
+                    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+                    let (got_table, got_pos) = (gpu().read_f32(&table), gpu().read_f32(&pos));
+                    let expect_table = bits(if with_table { &want_table } else { &start_table });
+                    let expect_pos = bits(if with_pos { &want_pos } else { &start_pos });
+                    assert_eq!(bits(&got_table), expect_table, "{what}: dtable");
+                    assert_eq!(bits(&got_pos), expect_pos, "{what}: dpos");
+                }
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use grokgpu::gpu::{Dispatch, Program};
 use grokgpu::tensor::ops::linear::linear;
-use grokgpu::tensor::gemm::{shared_runs_on, tile_for, Activation, Gemm, GemmKernel, Layout, SecondProduct, SimdBlock, Tile};
+use grokgpu::tensor::gemm::{shared_runs_on, tile_for, Activation, Gemm, GemmKernel, Layout, SecondProduct, SimdBlock, StagedTile, Tile};
 use grokgpu::tensor::ops::matmul::matmul;
 use grokgpu::tensor::Tape;
 use grokgpu_kernels_tests::{assert_close, download, gpu, rel_error, to_f32, upload, Rng};
@@ -19,11 +19,13 @@ const LAYOUTS: [Layout; 3] = [Layout::AB, Layout::AtB, Layout::ABt];
 
 /// Every kernel variant the tests run: both families' candidates, the adapter's choice
 /// (`None`), and odd sizes (one invocation of the largest register block, one-row blocks,
-/// a 3-lane SIMD block of 5 rows) that no tile-multiple shape would exercise.
+/// a staged tile of four invocations, a 3-lane SIMD block of 5 rows) that no tile-multiple
+/// shape would exercise.
 fn kernels() -> Vec<Option<GemmKernel>> {
     let odd = [
         GemmKernel::Tiled(Tile { bm: 8, bn: 4, bk: 4, tm: 8 }),
         GemmKernel::Tiled(Tile { bm: 4, bn: 16, bk: 4, tm: 1 }),
+        GemmKernel::Staged(StagedTile { bm: 16, bn: 8, bk: 4, tm: 8, tn: 4 }),
         GemmKernel::Simd(SimdBlock { lanes: 3, rows: 5 }),
         GemmKernel::Simd(SimdBlock { lanes: 1, rows: 1 }),
     ];
@@ -36,7 +38,8 @@ fn kernels() -> Vec<Option<GemmKernel>> {
 /// row sums, pairs), which build many pipelines per variant: the options' code is shared
 /// by every variant of a family.
 fn families() -> Vec<Option<GemmKernel>> {
-    let mut kernels = vec![None, Some(GemmKernel::Tiled(Tile::MEDIUM)), Some(GemmKernel::Simd(SimdBlock { lanes: 3, rows: 5 }))];
+    let staged = GemmKernel::Staged(StagedTile { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 });
+    let mut kernels = vec![None, Some(GemmKernel::Tiled(Tile::MEDIUM)), Some(staged), Some(GemmKernel::Simd(SimdBlock { lanes: 3, rows: 5 }))];
     if shared_runs_on(gpu()) {
         kernels.push(Some(GemmKernel::Shared { rows: 24 }));
     }
@@ -118,8 +121,9 @@ fn every_variant_and_shape_matches_reference() {
         }
     }
     eprintln!("plain products: worst relative error {worst:.2e}");
-    // Four tiled, two SIMD and, on devices with 8-lane subgroups, four subgroup entries.
-    let want = if shared_runs_on(gpu()) { 10 } else { 6 };
+    // Four tiled, four staged, two SIMD and, on devices with 8-lane subgroups, four
+    // subgroup entries.
+    let want = if shared_runs_on(gpu()) { 14 } else { 10 };
     assert_eq!(entries.len(), want, "some entry points never ran: only {entries:?}");
 }
 
@@ -138,7 +142,7 @@ fn variant_names_round_trip() {
     for kernel in kernels().into_iter().flatten() {
         assert_eq!(GemmKernel::parse(&kernel.name()), Some(kernel), "{}", kernel.name());
     }
-    for bad in ["tiled-64x64x16", "tiled-63x64x16-4", "tiled-64x64x16-3", "simd-8x9", "simd-0x8", "simd-8", "shared-12", "shared-0", "shared-32", "shared-", "gpu-1x1", ""] {
+    for bad in ["tiled-64x64x16", "tiled-63x64x16-4", "tiled-64x64x16-3", "simd-8x9", "simd-0x8", "simd-8", "shared-12", "shared-0", "shared-32", "shared-", "staged-64x64x16-4", "staged-64x64x12-4x4", "staged-64x64x16-4x6", "staged-256x256x16-8x8", "gpu-1x1", ""] {
         assert_eq!(GemmKernel::parse(bad), None, "{bad:?}");
     }
 }

@@ -1,5 +1,7 @@
-//! The kernel variants of `shaders/matmul.wgsl` and their launch geometry: the tiled
-//! family for GPUs (workgroup-memory tiles), and for the CPU device the SIMD family (no
+//! The kernel variants of `shaders/matmul.wgsl` and their launch geometry: for GPUs the
+//! tiled family (workgroup-memory tiles) and the staged family (`shaders/matmul_staged.wgsl`:
+//! both operands staged as vec4s, double-buffered, the next tile prefetched into registers,
+//! one barrier per k-step), and for the CPU device the SIMD family (no
 //! workgroup memory, no barriers) and the subgroup family (`shaders/matmul_shared.wgsl`:
 //! the SIMD family's blocks with each A value loaded once and broadcast to the lanes).
 //! Every variant computes every shape, and all of them sum each output's k terms in the
@@ -27,6 +29,34 @@ impl Tile {
     pub const SMALL: Tile = Tile { bm: 16, bn: 32, bk: 8, tm: 2 };
 }
 
+/// A workgroup's tile in the staged family: BM×BN outputs, staged BK deep, TM×TN outputs
+/// per invocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StagedTile {
+    pub bm: u32,
+    pub bn: u32,
+    pub bk: u32,
+    pub tm: u32,
+    pub tn: u32,
+}
+
+impl StagedTile {
+    /// 4×4 units of each operand per tile.
+    fn units(self) -> (u32, u32) {
+        (self.bm * self.bk / 16, self.bn * self.bk / 16)
+    }
+
+    /// Bytes of workgroup memory: both operands' tiles, twice.
+    fn workgroup_bytes(self) -> u32 {
+        2 * self.bk * (self.bm + self.bn) * 4
+    }
+}
+
+/// Units one invocation of the staged family may carry (`STAGED_UNITS_MAX` in the shader).
+const STAGED_UNITS_MAX: u32 = 4;
+/// Workgroup memory every Vulkan device offers (and lavapipe's limit).
+const STAGED_MAX_BYTES: u32 = 32 * 1024;
+
 /// A workgroup of the SIMD family: `lanes` invocations, each `rows` rows × 8 columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SimdBlock {
@@ -50,6 +80,7 @@ const SIMD_ROWS_MAX: u32 = 24;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GemmKernel {
     Tiled(Tile),
+    Staged(StagedTile),
     Simd(SimdBlock),
     /// The subgroup family: a workgroup of [`SHARED_LANES`] lanes computes `rows` rows
     /// (a multiple of 8) × 64 columns.
@@ -123,6 +154,16 @@ const fn shared(entry: &'static str) -> Kernel {
     kernel_in("matmul_shared.wgsl", shaders::MATMUL_SHARED, entry)
 }
 
+const fn staged(entry: &'static str) -> Kernel {
+    kernel_in("matmul_staged.wgsl", shaders::MATMUL_STAGED, entry)
+}
+
+/// Staged entry points, indexed by (A read as vec4, B read as vec4).
+const STAGED: [[Kernel; 2]; 2] = [
+    [staged("matmul_staged_a1_b1"), staged("matmul_staged_a1_b4")],
+    [staged("matmul_staged_a4_b1"), staged("matmul_staged_a4_b4")],
+];
+
 /// Subgroup entry points, indexed by (A read as vec4, B read as vec4).
 const SHARED: [[Kernel; 2]; 2] = [
     [shared("matmul_shared_a1_b1"), shared("matmul_shared_a1_b4")],
@@ -143,7 +184,11 @@ impl GemmKernel {
             // From 128×64 tiles of 8×4 per invocation (256 invocations) down to 16×32 of 2×4:
             // the tuner weighs reuse per load against enough workgroups to fill the device.
             let deep = [Tile { bm: 128, bn: 64, bk: 16, tm: 8 }, Tile { bm: 64, bn: 64, bk: 16, tm: 8 }];
-            deep.into_iter().chain([Tile::LARGE, Tile::MEDIUM, Tile::SMALL]).map(GemmKernel::Tiled).collect()
+            let tiled = deep.into_iter().chain([Tile::LARGE, Tile::MEDIUM, Tile::SMALL]).map(GemmKernel::Tiled);
+            // The staged family from 128×128 tiles of 8×8 per invocation down to 64×64 of 4×4.
+            let staged = [(128, 128, 8, 8, 8), (128, 64, 16, 8, 4), (64, 64, 16, 8, 8), (64, 64, 16, 4, 4)]
+                .map(|(bm, bn, bk, tm, tn)| GemmKernel::Staged(StagedTile { bm, bn, bk, tm, tn }));
+            tiled.chain(staged).collect()
         }
     }
 
@@ -165,6 +210,7 @@ impl GemmKernel {
     pub fn name(self) -> String {
         match self {
             GemmKernel::Tiled(t) => format!("tiled-{}x{}x{}-{}", t.bm, t.bn, t.bk, t.tm),
+            GemmKernel::Staged(t) => format!("staged-{}x{}x{}-{}x{}", t.bm, t.bn, t.bk, t.tm, t.tn),
             GemmKernel::Simd(s) => format!("simd-{}x{}", s.lanes, s.rows),
             GemmKernel::Shared { rows } => format!("shared-{rows}"),
         }
@@ -179,6 +225,12 @@ impl GemmKernel {
                 (&[bm, bn, bk], tm) => GemmKernel::Tiled(Tile { bm, bn, bk, tm }),
                 _ => return None,
             }
+        } else if let Some(rest) = name.strip_prefix("staged-") {
+            let (dims, per) = rest.split_once('-')?;
+            match (numbers(dims, 'x')?.as_slice(), numbers(per, 'x')?.as_slice()) {
+                (&[bm, bn, bk], &[tm, tn]) => GemmKernel::Staged(StagedTile { bm, bn, bk, tm, tn }),
+                _ => return None,
+            }
         } else if let Some(rows) = name.strip_prefix("shared-") {
             GemmKernel::Shared { rows: rows.parse().ok()? }
         } else {
@@ -191,12 +243,27 @@ impl GemmKernel {
     }
 
     /// Whether the shader can run it: tiles of multiples of 4 with TM | BM and TM ≤ 8;
+    /// staged tiles of 4 or 8 rows and columns per invocation, BK of 4, 8 or 16, at most
+    /// 256 invocations each carrying at most 4 units of each operand, and 32 KiB of
+    /// workgroup memory;
     /// SIMD blocks of 1…8 rows and 1…64 lanes; subgroup blocks of 8, 16 or 24 rows.
     pub fn is_valid(self) -> bool {
         match self {
             GemmKernel::Tiled(t) => {
                 let quads = [t.bn, t.bm, t.bk].iter().all(|&x| x > 0 && x.is_multiple_of(4));
                 quads && t.tm >= 1 && t.bm.is_multiple_of(t.tm) && t.tm <= 8 && self.workgroup_size() <= 256
+            }
+            GemmKernel::Staged(t) => {
+                let (a_units, b_units) = t.units();
+                let carried = |units: u32| units.div_ceil(self.workgroup_size() as u32) <= STAGED_UNITS_MAX;
+                let sizes = [t.tm, t.tn].iter().all(|&x| x == 4 || x == 8) && [4, 8, 16].contains(&t.bk);
+                sizes
+                    && t.bm.is_multiple_of(t.tm)
+                    && t.bn.is_multiple_of(t.tn)
+                    && (1..=256).contains(&self.workgroup_size())
+                    && carried(a_units)
+                    && carried(b_units)
+                    && t.workgroup_bytes() <= STAGED_MAX_BYTES
             }
             GemmKernel::Simd(s) => (1..=8).contains(&s.rows) && (1..=64).contains(&s.lanes),
             GemmKernel::Shared { rows } => rows > 0 && rows.is_multiple_of(SHARED_LANES) && rows <= SIMD_ROWS_MAX,
@@ -212,6 +279,7 @@ impl GemmKernel {
     fn block(self) -> (u32, u32) {
         match self {
             GemmKernel::Tiled(t) => (t.bm, t.bn),
+            GemmKernel::Staged(t) => (t.bm, t.bn),
             GemmKernel::Simd(s) => (s.rows, SIMD_COLS * s.lanes),
             GemmKernel::Shared { rows } => (rows, SIMD_COLS * SHARED_LANES),
         }
@@ -221,6 +289,7 @@ impl GemmKernel {
     pub fn workgroup_size(self) -> usize {
         match self {
             GemmKernel::Tiled(t) => (t.bn / 4 * (t.bm / t.tm)) as usize,
+            GemmKernel::Staged(t) => (t.bn / t.tn * (t.bm / t.tm)) as usize,
             GemmKernel::Simd(s) => s.lanes as usize,
             GemmKernel::Shared { .. } => SHARED_LANES as usize,
         }
@@ -236,6 +305,7 @@ impl GemmKernel {
     pub fn entry(self, (a4, b4): (bool, bool)) -> &'static Kernel {
         match self {
             GemmKernel::Tiled(_) => &TILED[a4 as usize][b4 as usize],
+            GemmKernel::Staged(_) => &STAGED[a4 as usize][b4 as usize],
             GemmKernel::Simd(_) => &SIMD[b4 as usize],
             GemmKernel::Shared { .. } => &SHARED[a4 as usize][b4 as usize],
         }
@@ -245,6 +315,10 @@ impl GemmKernel {
     pub fn constants(self) -> Vec<(&'static str, f64)> {
         match self {
             GemmKernel::Tiled(t) => vec![("BM", t.bm as f64), ("BN", t.bn as f64), ("BK", t.bk as f64), ("TM", t.tm as f64)],
+            GemmKernel::Staged(t) => {
+                let size = self.workgroup_size() as f64;
+                vec![("BM", t.bm as f64), ("BN", t.bn as f64), ("BK", t.bk as f64), ("TM", t.tm as f64), ("TN", t.tn as f64), ("WG_SIZE", size)]
+            }
             GemmKernel::Simd(s) => {
                 let (bm, bn) = self.block();
                 // BK only sizes the tiled entries' workgroup memory, which these never touch.

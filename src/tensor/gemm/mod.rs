@@ -24,7 +24,7 @@ mod params;
 mod split;
 pub mod tune;
 
-pub use kernel::{shared_runs_on, tile_for, GemmKernel, SimdBlock, Tile};
+pub use kernel::{shared_runs_on, tile_for, GemmKernel, SimdBlock, StagedTile, Tile};
 pub use launch::{Gemm, SecondProduct};
 pub use split::{k_chunk_for, split_k_pays, SplitReduction};
 

@@ -11,7 +11,7 @@
 //! the last chunk and write its count, or give each run its own count when runs' sets
 //! differ in size. Chunks combine exactly on the host as Σ mean·count / Σ count.
 
-use crate::gpu::{flat_grid, shaders, Access, Buffer, Dispatch, Kernel};
+use crate::gpu::{flat_grid, shaders, Access, Buffer, Dispatch, Gpu, Kernel};
 use crate::tensor::{Node, Op, Tape, Tensor};
 
 /// How logits become probabilities (docs/runs.md `loss`).
@@ -39,6 +39,31 @@ const fn forward_kernel(entry: &'static str) -> Kernel {
 
 const SOFTMAX_XENT: Kernel = forward_kernel("softmax_xent_forward");
 const STABLEMAX_XENT: Kernel = forward_kernel("stablemax_xent_forward");
+const SOFTMAX_XENT_ROWS: Kernel = forward_kernel("softmax_xent_rows");
+const STABLEMAX_XENT_ROWS: Kernel = forward_kernel("stablemax_xent_rows");
+/// Rows per workgroup of the row-per-invocation kernels (`ROWS_WG` in the shader).
+const ROWS_WG: usize = 8;
+
+/// How the loss kernel spreads a row: a workgroup of 64 threads and tree reductions
+/// (GPUs), or one invocation walking the row (the CPU device, where barriers are costly).
+/// Both give the same argmax; the loss and gradient may differ in their last bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XentKernel {
+    Workgroup,
+    Rows,
+}
+
+impl XentKernel {
+    pub const ALL: [XentKernel; 2] = [XentKernel::Workgroup, XentKernel::Rows];
+
+    pub fn default_for(gpu: &Gpu) -> XentKernel {
+        if gpu.is_software() {
+            XentKernel::Rows
+        } else {
+            XentKernel::Workgroup
+        }
+    }
+}
 const LOSS_METRICS: Kernel = Kernel {
     file: "cross_entropy.wgsl",
     source: shaders::CROSS_ENTROPY,
@@ -72,6 +97,19 @@ pub struct CrossEntropy {
 /// need a gradient, the same dispatch writes dlogits = ∂(mean loss)/∂logits into it.
 /// `valid_rows` (u32 [R]) defaults to N for every run.
 pub fn cross_entropy(tape: &mut Tape, logits: Tensor, targets: Tensor, kind: LossKind, valid_rows: Option<&Buffer>) -> CrossEntropy {
+    let kernel = XentKernel::default_for(tape.gpu);
+    cross_entropy_with(tape, logits, targets, kind, valid_rows, kernel)
+}
+
+/// [`cross_entropy`] with the kernel named.
+pub fn cross_entropy_with(
+    tape: &mut Tape,
+    logits: Tensor,
+    targets: Tensor,
+    kind: LossKind,
+    valid_rows: Option<&Buffer>,
+    spread: XentKernel,
+) -> CrossEntropy {
     let &[runs, rows, classes] = tape.shape(logits) else {
         panic!("cross_entropy: logits must be [R, N, C], got {:?}", tape.shape(logits))
     };
@@ -91,14 +129,16 @@ pub fn cross_entropy(tape: &mut Tape, logits: Tensor, targets: Tensor, kind: Los
         None => (tape.gpu.buffer("no dlogits", 1), 0),
     };
     let params = Params { runs: runs as u32, rows: rows as u32, classes: classes as u32, grad_mode };
-    let kernel = match kind {
-        LossKind::Ce => &SOFTMAX_XENT,
-        LossKind::Stablemax => &STABLEMAX_XENT,
+    let (kernel, grid) = match (kind, spread) {
+        // One workgroup per row, or one invocation.
+        (LossKind::Ce, XentKernel::Workgroup) => (&SOFTMAX_XENT, flat_grid(runs * rows, 1)),
+        (LossKind::Stablemax, XentKernel::Workgroup) => (&STABLEMAX_XENT, flat_grid(runs * rows, 1)),
+        (LossKind::Ce, XentKernel::Rows) => (&SOFTMAX_XENT_ROWS, flat_grid(runs * rows, ROWS_WG)),
+        (LossKind::Stablemax, XentKernel::Rows) => (&STABLEMAX_XENT_ROWS, flat_grid(runs * rows, ROWS_WG)),
     };
     let uniform = tape.gpu.uniform(kernel.entry, &params);
     let buffers = [&uniform, tape.buf(logits), tape.buf(targets), &valid_rows, &dlogits, tape.buf(loss_rows), &correct_rows];
-    // One workgroup per row.
-    let d = tape.gpu.dispatch(kernel, &[], &buffers, flat_grid(runs * rows, 1));
+    let d = tape.gpu.dispatch(kernel, &[], &buffers, grid);
     let saved = vec![correct_rows.clone(), valid_rows.clone()];
     tape.record(Op::CrossEntropy { kind }, &[logits, targets], loss_rows, saved, vec![d]);
     CrossEntropy { loss_rows, correct_rows, valid_rows }

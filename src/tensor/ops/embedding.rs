@@ -3,7 +3,9 @@
 //!
 //! Dispatches: forward 1; backward 1, a deterministic scatter-add for the table (see
 //! embedding.wgsl for why it needs no atomics) whose grid, with positions, also sums the
-//! positional table's gradient.
+//! positional table's gradient. The scatter-add has two kernels with the same bits
+//! ([`ScatterKernel`]): a scan shared by 256 threads, and for the CPU device one that
+//! shares token reads through 8-lane subgroups.
 
 use crate::gpu::{flat_grid, groups, shaders, Access, Buffer, Dispatch, Gpu, Kernel};
 use crate::tensor::{Node, Op, Tape, Tensor};
@@ -18,6 +20,74 @@ const FORWARD: Kernel = Kernel {
     bindings: BINDINGS.split_at(5).0,
 };
 const BACKWARD: Kernel = Kernel { file: "embedding.wgsl", source: shaders::EMBEDDING, entry: "embedding_backward", bindings: BINDINGS };
+const BACKWARD_LANES: Kernel =
+    Kernel { file: "embedding_lanes.wgsl", source: shaders::EMBEDDING_LANES, entry: "embedding_backward_lanes", bindings: BINDINGS };
+
+/// Lanes of the subgroup scatter-add's workgroup, and the columns one covers
+/// (`SCATTER_LANES`, `SCATTER_COLUMNS` in embedding_lanes.wgsl).
+const LANES: u32 = 8;
+const LANE_COLUMNS: usize = 128;
+
+/// The scatter-add's kernel: both sum every row in increasing token order, so they give
+/// the same bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScatterKernel {
+    /// A workgroup of 256 threads scans the tokens with prefix sums (GPUs).
+    Scan,
+    /// One 8-lane subgroup per 128 columns, no barriers (the CPU device, where barriers
+    /// and storage reads are costly).
+    Lanes,
+}
+
+impl ScatterKernel {
+    pub fn default_for(gpu: &Gpu) -> ScatterKernel {
+        if gpu.is_software() && gpu.has_subgroups_of(LANES) {
+            ScatterKernel::Lanes
+        } else {
+            ScatterKernel::Scan
+        }
+    }
+}
+
+/// One scatter-add over buffers: dtable[r, v] (+)= Σ_{k: tokens[r, k] = v} dy[r, k] and,
+/// with positions, dpos[r, t] (+)= Σ_{k mod T = t} dy[r, k], each summed in increasing k.
+pub struct ScatterAdd<'a> {
+    pub runs: usize,
+    pub vocab: usize,
+    pub dim: usize,
+    /// Tokens per run.
+    pub n: usize,
+    pub tokens: &'a Buffer,
+    pub dy: &'a Buffer,
+    /// dtable [R, V, d] and whether it accumulates.
+    pub table: Option<(&'a Buffer, bool)>,
+    /// dpos [R, T, d], whether it accumulates, and T.
+    pub positions: Option<(&'a Buffer, bool, usize)>,
+}
+
+impl ScatterAdd<'_> {
+    /// Records the launch with `kernel`; `None` when neither gradient is wanted.
+    pub fn dispatch(&self, gpu: &Gpu, kernel: ScatterKernel) -> Option<Dispatch> {
+        // An unwanted output is bound to the wanted one; no workgroup writes it.
+        let wanted = self.table.map(|(g, _)| g).or(self.positions.map(|(g, _, _)| g))?;
+        let table_out = self.table.map_or(wanted, |(g, _)| g);
+        let pos_out = self.positions.map_or(wanted, |(g, _, _)| g);
+        let period = self.positions.map_or(0, |(_, _, period)| period);
+        let dims = Dims { runs: self.runs, vocab: self.vocab, dim: self.dim, n: self.n };
+        let mut params = dims.params(period, self.table.is_some_and(|(_, acc)| acc));
+        params.accumulate_pos = self.positions.is_some_and(|(_, acc, _)| acc) as u32;
+        params.first_row = if self.table.is_some() { 0 } else { self.vocab as u32 };
+        let rows = if self.table.is_some() { self.vocab } else { 0 } + period;
+        assert!(rows <= 65535 && self.runs <= 65535, "embedding backward launches one workgroup per (run, row)");
+        let (kernel, column_groups) = match kernel {
+            ScatterKernel::Scan => (&BACKWARD, groups(self.dim, WG)),
+            ScatterKernel::Lanes => (&BACKWARD_LANES, self.dim.div_ceil(LANE_COLUMNS) as u32),
+        };
+        let uniform = gpu.uniform(kernel.entry, &params);
+        let workgroups = [column_groups, rows as u32, self.runs as u32];
+        Some(gpu.dispatch(kernel, &[], &[&uniform, self.tokens, self.dy, self.dy, table_out, pos_out], workgroups))
+    }
+}
 
 /// Threads of one workgroup (see embedding.wgsl).
 const WG: usize = 256;
@@ -116,19 +186,17 @@ fn scatter_add(tape: &mut Tape, table: Tensor, pos: Option<(Tensor, usize)>, tok
     let tokens = tape.buf(tokens).clone();
     let dtable = tape.grad_target(table);
     let dpos = pos.and_then(|(p, period)| tape.grad_target(p).map(|g| (g, period)));
-    // An unwanted output is bound to the wanted one; no workgroup writes it.
-    let wanted = dtable.as_ref().map(|(g, _)| g.clone()).or_else(|| dpos.as_ref().map(|((g, _), _)| g.clone()))?;
-    let table_out = dtable.as_ref().map_or(&wanted, |(g, _)| g);
-    let pos_out = dpos.as_ref().map_or(&wanted, |((g, _), _)| g);
-    let period = dpos.as_ref().map_or(0, |(_, period)| *period);
-    let mut params = dims.params(period, dtable.as_ref().is_some_and(|g| g.1));
-    params.accumulate_pos = dpos.as_ref().is_some_and(|((_, acc), _)| *acc) as u32;
-    params.first_row = if dtable.is_some() { 0 } else { dims.vocab as u32 };
-    let rows = if dtable.is_some() { dims.vocab } else { 0 } + period;
-    assert!(rows <= 65535 && dims.runs <= 65535, "embedding backward launches one workgroup per (run, row)");
-    let uniform = tape.gpu.uniform(BACKWARD.entry, &params);
-    let workgroups = [groups(dims.dim, WG), rows as u32, dims.runs as u32];
-    Some(tape.gpu.dispatch(&BACKWARD, &[], &[&uniform, &tokens, dout, dout, table_out, pos_out], workgroups))
+    let scatter = ScatterAdd {
+        runs: dims.runs,
+        vocab: dims.vocab,
+        dim: dims.dim,
+        n: dims.n,
+        tokens: &tokens,
+        dy: dout,
+        table: dtable.as_ref().map(|(g, acc)| (g, *acc)),
+        positions: dpos.as_ref().map(|((g, acc), period)| (g, *acc, *period)),
+    };
+    scatter.dispatch(tape.gpu, ScatterKernel::default_for(tape.gpu))
 }
 
 /// Gradient rules: the table gets a scatter-add; positions get dy summed over N, in the
