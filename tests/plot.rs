@@ -1,6 +1,7 @@
 //! `grokgpu plot` through the binary, on synthetic run directories (tests/plot_fixture):
 //! every figure is written as a PNG of the promised size, a figure without data is skipped
-//! with its reason, and a bad --run-dir is a one-line error. The figures stay in
+//! with its reason, and a bad --run-dir is a one-line error; and on two short trained runs,
+//! that a run made to diverge is marked on its training curves. The figures stay in
 //! target/tmp/plot-*/ for a look.
 
 mod plot_fixture;
@@ -155,4 +156,41 @@ fn report_writes_the_tables_as_markdown_and_latex() {
         assert!(tex.starts_with("\\begin{table}") && tex.contains("\\label{tab:"), "{table}: {tex}");
     }
     assert!(std::fs::read_to_string(dir.join("report.tex")).unwrap().contains("align\\_1d\\_key"));
+}
+
+/// Pixels of exactly `rgb` in an RGB or RGBA PNG.
+fn pixels_of(path: &Path, rgb: [u8; 3]) -> usize {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    buf[..info.buffer_size()].chunks(channels).filter(|p| p[..3] == rgb).count()
+}
+
+#[test]
+fn a_run_made_to_diverge_is_marked_on_its_training_curves() {
+    let dir = scratch("plot-diverged");
+    let run = |name: &str, lr: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_grokgpu"))
+            .args(["train", "--preset", "quick", "--optimizer", "sgd", "--lr", lr, "--steps", "30", "--eval-every", "10", "--out-dir"])
+            .arg(dir.join(name))
+            .output()
+            .unwrap();
+        (dir.join(name), out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (diverged, ok, stderr) = run("diverged", "10000");
+    assert!(!ok && stderr.contains("diverged at step 10"), "{stderr}");
+    let (fine, ok, stderr) = run("fine", "0.1");
+    assert!(ok, "{stderr}");
+    // The mark's colour (style::PURPLE) appears on the diverged run's curves only.
+    const MARK: [u8; 3] = [204, 121, 167];
+    for (run, marked) in [(&diverged, true), (&fine, false)] {
+        let out = plot(run);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        for figure in ["training_curves.png", "accuracy.png", "loss.png"] {
+            let count = pixels_of(&run.join("plots").join(figure), MARK);
+            assert_eq!(count > 500, marked, "{figure} of {}: {count} pixels of the divergence mark", run.display());
+        }
+    }
 }

@@ -140,7 +140,7 @@ fn killed_run_resumes_to_the_uninterrupted_result() {
 }
 
 /// The eval line's spectral quick-look sees a planted pure frequency (docs/analyses.md §1–2:
-/// a pure cosine has n_eff 1 and Gini (K−1)/K), for both token orders.
+/// a pure cosine has n_eff 1 and Gini (K−1)/K), for both token orders; a group task has none.
 #[test]
 fn quick_look_finds_a_planted_frequency() {
     use grokgpu::analysis::spectrum::TokenOrder;
@@ -161,7 +161,8 @@ fn quick_look_finds_a_planted_frequency() {
             }
         }
         gpu.write(&trainer.layout.slice(&trainer.params, "embed.weight"), &embed);
-        let look = &trainer.evaluate()[0].look;
+        let evals = trainer.evaluate();
+        let look = evals[0].look.as_ref().expect("a modular task has a quick-look");
         // K = ⌊n/2⌋ folded bins (even n counts the Nyquist bin once, docs/analyses.md).
         let k = n / 2;
         assert_eq!(look.dominant_freq, 5, "{task}");
@@ -170,4 +171,6 @@ fn quick_look_finds_a_planted_frequency() {
         let want_gini = (k as f64 - 1.0) / k as f64;
         assert!((look.gini - want_gini).abs() < 1e-5, "{task}: gini {} vs {want_gini}", look.gini);
     }
+    let s5 = RunConfig { task: Task::S5Compose, p: 120, ..small(0) };
+    assert!(Trainer::new(gpu, vec![s5]).unwrap().evaluate()[0].look.is_none());
 }

@@ -36,6 +36,12 @@ impl Family {
         matches!(self, Family::Neurons | Family::Circuits | Family::Excluded | Family::Fsd | Family::Geometry | Family::Dynamics)
     }
 
+    /// Built on the Fourier basis of Z_p (docs/analyses.md §§ 1–8): meaningless where the
+    /// numbers are not residues mod p (the S₅ tasks).
+    pub fn uses_fourier_basis(self) -> bool {
+        !matches!(self, Family::Geometry | Family::Dynamics)
+    }
+
     /// Depends on `key_freqs_final`, so it is recomputed when the last checkpoint changes it.
     pub fn uses_final_keys(self) -> bool {
         matches!(self, Family::Alignment | Family::Phase | Family::Circuits | Family::Excluded)

@@ -121,6 +121,9 @@ fn ablate(w_e: &Matrix, ctx: &RunContext, ks: &[usize]) -> Result<Matrix> {
 /// Applies `intervention` to the checkpoint at `step` of the run in `path`.
 pub fn intervene(gpu: &Gpu, path: &Path, step: u64, intervention: &Intervention) -> Result<InterventionReport> {
     let ctx = RunContext::open(path)?;
+    if let Some(not_modular) = ctx.cfg.task.not_modular() {
+        bail!("{}: interventions edit W_E's spectrum over Z_p, and {not_modular}", ctx.dir.path.display());
+    }
     let _lock = RunLock::acquire(&ctx.dir.path)?;
     gpu.pin_choices(&ctx.kernels);
     let Some(index) = ctx.index_of(step) else {

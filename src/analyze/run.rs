@@ -95,9 +95,28 @@ pub fn analyze(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &dyn 
     }
 }
 
+/// The families of `asked` that apply to the run's task: a task that is not arithmetic mod p
+/// leaves out the Fourier families, saying so in one line (an error when nothing is left).
+fn applicable(ctx: &RunContext, asked: &[Family], observer: &dyn Observer) -> Result<Vec<Family>> {
+    let Some(not_modular) = ctx.cfg.task.not_modular() else { return Ok(asked.to_vec()) };
+    let (skipped, kept): (Vec<Family>, Vec<Family>) = asked.iter().partition(|f| f.uses_fourier_basis());
+    let names = skipped.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ");
+    let why = format!("they are built on the Fourier basis of Z_p and {not_modular}");
+    if kept.is_empty() {
+        bail!("{}: no analysis applies: {names} do not, as {why}", ctx.dir.path.display());
+    }
+    if !skipped.is_empty() {
+        observer.warn(&format!("{}: skipping {names}: {why}", ctx.dir.path.display()));
+    }
+    Ok(kept)
+}
+
 /// The last readable checkpoint's index, its key frequencies (computed in f64), and the
-/// files passed over on the way.
+/// files passed over on the way. A task that is not mod p has no key frequencies.
 fn final_keys(ctx: &RunContext, observer: &dyn Observer) -> Result<(Vec<usize>, Vec<PathBuf>)> {
+    if !ctx.cfg.task.is_modular() {
+        return Ok((vec![], vec![]));
+    }
     let mut unreadable = Vec::new();
     for index in (0..ctx.checkpoints.len()).rev() {
         match ctx.read(index) {
@@ -201,6 +220,7 @@ pub fn analyze_run(gpu: &Gpu, path: &Path, options: &AnalyzeOptions, observer: &
     }
     store.retain(|step| ctx.index_of(step).is_some());
     store.invalidate_keys(&key_final);
+    let options = &AnalyzeOptions { only: applicable(&ctx, &options.only, observer)?, ..options.clone() };
     let work = work_list(&ctx, &store, options);
 
     let batch = batch_size(gpu, &ctx, options.batch, work.len(), observer);

@@ -96,11 +96,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     for report in analyze(&gpu, &args.run_dir, &options, &progress)? {
         let events = &report.summary.events;
         let step = |s: Option<u64>| s.map_or("—".to_string(), |s| s.to_string());
+        let keys = if report.key_final.is_empty() { String::new() } else { format!(" · key frequencies {:?}", report.key_final) };
         println!(
-            "{}: {} checkpoints analyzed · key frequencies {:?} · memorization step {} · grok step {}",
+            "{}: {} checkpoints analyzed{keys} · memorization step {} · grok step {}",
             report.dir.display(),
             report.analyzed,
-            report.key_final,
             step(events.memorization_step),
             step(events.grok_step)
         );

@@ -26,16 +26,16 @@ impl FromStr for BottleneckRank {
     }
 }
 
-/// Train a model on a modular-arithmetic task, writing a run directory (docs/runs.md).
+/// Train a model on a modular-arithmetic or S₅ task, writing a run directory (docs/runs.md).
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
-    /// Starting point: power2022, power2022-late, nanda2023, tian-mlp or quick.
+    /// Starting point: power2022, power2022-late, nanda2023, tian-mlp, quick or s5.
     #[arg(long, default_value = "power2022")]
     pub preset: String,
-    /// add, sub, mul, div, sq_sum, quad or cubic (mod p).
+    /// add, sub, mul, div, sq_sum, quad or cubic (mod p); s5_compose (x∘y) or s5_compose_inv (x∘y⁻¹) in S₅.
     #[arg(long)]
     pub task: Option<Task>,
-    /// The prime modulus.
+    /// The prime modulus (a group task's p is its order, 120 for S₅, and may be left out).
     #[arg(long)]
     pub p: Option<u32>,
     /// Fraction of the table trained on; the rest is validation.

@@ -124,7 +124,8 @@ impl RunPlan {
 }
 
 /// Every run of `plan`, validated: one run in `out_dir`, or, for a multi-run, one run per
-/// combination in `out_dir/<its varying settings>`. Settings a preset derives from others
+/// combination in `out_dir/<its varying settings>`. A group task's p is its order unless p
+/// is given or swept (then it must be the order). Settings a preset derives from others
 /// (Power's batch size, the per-thousand cadences) are derived after the overrides, unless
 /// overridden themselves; without an explicit data seed each run splits with its own seed.
 pub fn run_configs(plan: &RunPlan, out_dir: &Path) -> Result<Vec<RunConfig>> {
@@ -142,7 +143,12 @@ pub fn run_configs(plan: &RunPlan, out_dir: &Path) -> Result<Vec<RunConfig>> {
     } else {
         vec![RunConfig { dir: PathBuf::from(out_dir), ..base }]
     };
+    let explicit_p = explicit(o.p.is_some(), "p");
     for r in &mut runs {
+        // A group task's p is its order: given explicitly, it is checked like any p.
+        if let (Some(order), false) = (r.task.group_order(), explicit_p) {
+            r.p = order;
+        }
         p.derive(r, explicit(o.batch_size.is_some(), "batch_size"), explicit(o.eval_every.is_some(), "eval_every"), explicit(o.ckpt_every.is_some(), "ckpt_every"));
         // A multi-run's error names the run, whose directory is named by its settings.
         r.validate().map_err(|e| if plan.is_multi_run() { Error::msg(format!("{}: {e}", r.dir.display())) } else { e })?;
@@ -249,12 +255,36 @@ mod tests {
     }
 
     #[test]
+    fn a_group_task_brings_its_order_as_p() {
+        let o = Overrides { task: Some(Task::S5Compose), ..Default::default() };
+        let c = &run_configs(&plan("quick", o), Path::new("o")).unwrap()[0];
+        assert_eq!((c.task, c.p, c.examples()), (Task::S5Compose, 120, 14400));
+        let o = Overrides { task: Some(Task::S5ComposeInv), p: Some(120), ..Default::default() };
+        assert_eq!(run_configs(&plan("power2022", o), Path::new("o")).unwrap()[0].p, 120);
+        let o = Overrides { task: Some(Task::S5Compose), p: Some(97), ..Default::default() };
+        let e = run_configs(&plan("quick", o), Path::new("o")).unwrap_err().to_string();
+        assert_eq!(e, "p is the group order for task s5_compose: it must be 120, got 97");
+    }
+
+    #[test]
+    fn a_sweep_over_task_gives_each_run_its_own_p() {
+        let p = RunPlan { sweeps: vec!["task=add,s5_compose".parse().unwrap()], ..RunPlan::preset("power2022") };
+        let runs = run_configs(&p, Path::new("o")).unwrap();
+        assert_eq!((runs[0].task, runs[0].p, runs[0].batch_size), (Task::Add, 97, BatchSize::Size(512)));
+        assert_eq!((runs[1].task, runs[1].p, runs[1].batch_size), (Task::S5Compose, 120, BatchSize::Size(512)));
+        assert_eq!(runs[1].dir, Path::new("o/task=s5_compose"));
+        let p = RunPlan { sweeps: vec!["task=add,s5_compose".parse().unwrap(), "p=97".parse().unwrap()], ..RunPlan::preset("power2022") };
+        let e = run_configs(&p, Path::new("o")).unwrap_err().to_string();
+        assert_eq!(e, "o/task=s5_compose,p=97: p is the group order for task s5_compose: it must be 120, got 97");
+    }
+
+    #[test]
     fn invalid_settings_are_one_line_errors() {
         let cases = [
             (plan("power2022", Overrides { p: Some(100), ..Default::default() }), "p must be prime, got 100 (try 101)"),
             (plan("power2022", Overrides { heads: Some(5), ..Default::default() }), "heads (5) must divide d_model (128)"),
             (plan("power2022", Overrides { steps: Some(0), ..Default::default() }), "steps must be at least 1"),
-            (RunPlan::preset("nope"), "unknown preset 'nope' (expected one of: power2022, power2022-late, nanda2023, tian-mlp, quick)"),
+            (RunPlan::preset("nope"), "unknown preset 'nope' (expected one of: power2022, power2022-late, nanda2023, tian-mlp, quick, s5)"),
             (
                 plan("quick", Overrides { batch_size: Some(BatchSize::Size(5000)), ..Default::default() }),
                 "batch_size 5000 is larger than the train set (1546 examples); lower --batch-size or use --batch-size full",

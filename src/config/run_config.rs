@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use super::choices::{Act, BatchSize, CkptDtype, GrokfastEma, GrokfastMa, Init, Loss, Model, Norm, Optimizer, Variant};
 use super::vary::{forbidden_changes, Change};
 use crate::data::split::train_size;
-use crate::data::task::check_modulus;
 use crate::data::{Split, Table, Task};
 use crate::{bail, Error, Result};
 
@@ -98,12 +97,7 @@ pub struct RunConfig {
 impl RunConfig {
     /// Number of examples N of the task's full table.
     pub fn examples(&self) -> usize {
-        let p = self.p as usize;
-        if self.task == Task::Div {
-            p * (p - 1)
-        } else {
-            p * p
-        }
+        self.task.examples(self.p)
     }
 
     /// Size of the train set, round(train_frac · N).
@@ -128,7 +122,10 @@ impl RunConfig {
 
     /// Checks every setting; the first problem found is the error.
     pub fn validate(&self) -> Result<()> {
-        check_modulus(self.p)?;
+        self.task.check_p(self.p)?;
+        if self.init == Init::Fourier && !self.task.is_modular() {
+            bail!("init fourier writes Fourier modes of Z_p into the embedding; task {} is not arithmetic mod p", self.task);
+        }
         if !(self.train_frac > 0.0 && self.train_frac < 1.0) {
             bail!("train_frac must be in (0, 1), got {}", self.train_frac);
         }
@@ -276,6 +273,8 @@ mod tests {
         let cases: Vec<(Change, &str)> = vec![
             (Box::new(|c| c.p = 96), "p must be prime, got 96 (try 97)"),
             (Box::new(|c| c.p = 2), "p must be a prime ≥ 3, got 2"),
+            (Box::new(|c| c.task = Task::S5Compose), "p is the group order for task s5_compose: it must be 120, got 97"),
+            (Box::new(|c| { c.task = Task::S5Compose; c.p = 120; c.init = Init::Fourier }), "init fourier writes Fourier modes of Z_p into the embedding; task s5_compose is not arithmetic mod p"),
             (Box::new(|c| c.train_frac = 0.0), "train_frac must be in (0, 1), got 0"),
             (Box::new(|c| c.train_frac = 1.5), "train_frac must be in (0, 1), got 1.5"),
             (Box::new(|c| c.train_frac = 1e-6), "train_frac 0.000001 of 9312 examples leaves the train set empty"),
@@ -358,6 +357,9 @@ mod tests {
             let back = RunConfig::from_json(&c.to_json(), "config.json").unwrap();
             assert_eq!(back, c, "{name}");
         }
+        let s5 = RunConfig { task: Task::S5ComposeInv, p: 120, ..base() };
+        assert_eq!(RunConfig::from_json(&s5.to_json(), "config.json").unwrap(), s5);
+        assert!(s5.to_json().contains("\"task\": \"s5_compose_inv\""));
     }
 
     #[test]

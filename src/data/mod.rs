@@ -1,9 +1,10 @@
-//! Modular-arithmetic data: tasks and their tables, the train/validation split, tokens and
+//! The data: tasks (modular arithmetic and S₅ composition) and their tables, the train/validation split, tokens and
 //! minibatch order.
 
 pub mod batches;
 pub mod modular;
 pub mod split;
+pub mod symmetric;
 pub mod task;
 pub mod tokens;
 

@@ -1,11 +1,14 @@
-//! The modular-arithmetic tasks of docs/runs.md and their full tables.
+//! The tasks of docs/runs.md and their full tables: binary operations mod a prime p, and
+//! composition in the symmetric group S₅, whose p is the group's order.
 
 use crate::choice_enum;
 use crate::data::modular::{is_prime, mod_inverse};
+use crate::data::symmetric;
 use crate::{bail, Result};
 
 choice_enum!(
-    /// The binary operation whose answer c(x, y) mod p the model learns.
+    /// The binary operation whose answer c(x, y) the model learns: mod p, or in S₅ (p = 120,
+    /// its elements numbered as in docs/runs.md).
     Task, "task", {
         /// x + y
         Add = "add",
@@ -21,12 +24,64 @@ choice_enum!(
         Quad = "quad",
         /// x³ + xy
         Cubic = "cubic",
+        /// x∘y in S₅ (p = 120)
+        S5Compose = "s5_compose",
+        /// x∘y⁻¹ in S₅ (p = 120)
+        S5ComposeInv = "s5_compose_inv",
     }
 );
 
 impl Task {
-    /// c(x, y) mod p for x, y in 0..p, or None where the pair is not in the task's table
-    /// (y = 0 for `div`). p must be prime (the inverse needs it).
+    /// The p a group task is defined for (its group's order); None for the modular tasks,
+    /// whose p is the modulus a run chooses.
+    pub fn group_order(self) -> Option<u32> {
+        match self {
+            Task::S5Compose | Task::S5ComposeInv => Some(symmetric::ORDER),
+            _ => None,
+        }
+    }
+
+    /// Whether the numbers are residues mod p, the cyclic group Z_p the Fourier analyses
+    /// (docs/analyses.md §§ 1–8) are built on.
+    pub fn is_modular(self) -> bool {
+        self.group_order().is_none()
+    }
+
+    /// Why the analyses built on the Fourier basis of Z_p do not apply to the task, as the
+    /// end of a message; None for the modular tasks.
+    pub fn not_modular(self) -> Option<String> {
+        (!self.is_modular()).then(|| format!("task {self} is not arithmetic mod p"))
+    }
+
+    /// How a title names the task and p: "add mod 97", "s5_compose in S₅".
+    pub fn with_p(self, p: u32) -> String {
+        match self.group_order() {
+            Some(_) => format!("{self} in S₅"),
+            None => format!("{self} mod {p}"),
+        }
+    }
+
+    /// The rule for p: a group task's order, or a prime ≥ 3 for the modular tasks.
+    pub fn check_p(self, p: u32) -> Result<()> {
+        match self.group_order() {
+            Some(order) if p != order => bail!("p is the group order for task {self}: it must be {order}, got {p}"),
+            Some(_) => Ok(()),
+            None => check_modulus(p),
+        }
+    }
+
+    /// Number of examples N of the full table (`div` leaves out y = 0).
+    pub fn examples(self, p: u32) -> usize {
+        let p = p as usize;
+        if self == Task::Div {
+            p * (p - 1)
+        } else {
+            p * p
+        }
+    }
+
+    /// c(x, y) for x, y in 0..p, or None where the pair is not in the task's table
+    /// (y = 0 for `div`). p must satisfy [`Task::check_p`] (the inverse needs a prime).
     pub fn answer(self, x: u64, y: u64, p: u64) -> Option<u64> {
         let m = |a: u64, b: u64| ((a as u128 * b as u128) % p as u128) as u64;
         Some(match self {
@@ -38,6 +93,8 @@ impl Task {
             Task::SqSum => (m(x, x) + m(y, y)) % p,
             Task::Quad => (m(x, x) + m(x, y) + m(y, y)) % p,
             Task::Cubic => (m(m(x, x), x) + m(x, y)) % p,
+            Task::S5Compose => symmetric::compose(x as u32, y as u32) as u64,
+            Task::S5ComposeInv => symmetric::compose(x as u32, symmetric::inverse(y as u32)) as u64,
         })
     }
 }
@@ -54,9 +111,9 @@ pub struct Table {
 }
 
 impl Table {
-    /// The full table; p must be a prime ≥ 3.
+    /// The full table; p must satisfy [`Task::check_p`].
     pub fn new(task: Task, p: u32) -> Result<Table> {
-        check_modulus(p)?;
+        task.check_p(p)?;
         let (mut x, mut y, mut target) = (vec![], vec![], vec![]);
         for a in 0..p {
             for b in 0..p {
@@ -81,7 +138,7 @@ impl Table {
 }
 
 /// The modulus rule of docs/runs.md: a prime, at least 3 (p = 2 leaves nothing to learn).
-pub fn check_modulus(p: u32) -> Result<()> {
+fn check_modulus(p: u32) -> Result<()> {
     if p < 3 {
         bail!("p must be a prime ≥ 3, got {p}");
     }
@@ -97,11 +154,38 @@ mod tests {
 
     #[test]
     fn table_sizes() {
-        for task in Task::ALL {
+        for task in Task::ALL.iter().filter(|t| t.is_modular()) {
             let t = Table::new(*task, 97).unwrap();
             let want = if *task == Task::Div { 97 * 96 } else { 97 * 97 };
-            assert_eq!(t.len(), want, "{task}");
+            assert_eq!((t.len(), task.examples(97)), (want, want), "{task}");
         }
+        for task in [Task::S5Compose, Task::S5ComposeInv] {
+            let t = Table::new(task, 120).unwrap();
+            assert_eq!((t.len(), task.examples(120)), (120 * 120, 120 * 120), "{task}");
+            assert!(t.target.iter().all(|&c| c < 120));
+        }
+    }
+
+    #[test]
+    fn s5_tables_compose_and_divide() {
+        let compose = Table::new(Task::S5Compose, 120).unwrap();
+        let divide = Table::new(Task::S5ComposeInv, 120).unwrap();
+        assert_eq!((compose.x[..3].to_vec(), compose.y[..3].to_vec()), (vec![0, 0, 0], vec![0, 1, 2]));
+        for i in 0..divide.len() {
+            let (x, y) = (divide.x[i], divide.y[i]);
+            // (x∘y⁻¹)∘y = x, and the compose table holds x∘y.
+            assert_eq!(symmetric::compose(divide.target[i], y), x, "x {x} y {y}");
+            assert_eq!(compose.target[i], symmetric::compose(x, y));
+        }
+    }
+
+    #[test]
+    fn p_of_a_group_task_is_its_order() {
+        assert_eq!(Task::S5Compose.group_order(), Some(120));
+        assert!(Task::S5ComposeInv.check_p(120).is_ok() && !Task::S5Compose.is_modular() && Task::Div.is_modular());
+        assert_eq!(Task::S5Compose.check_p(97).unwrap_err().to_string(), "p is the group order for task s5_compose: it must be 120, got 97");
+        assert_eq!(Table::new(Task::S5ComposeInv, 113).unwrap_err().to_string(), "p is the group order for task s5_compose_inv: it must be 120, got 113");
+        assert_eq!(Task::Add.check_p(120).unwrap_err().to_string(), "p must be prime, got 120 (try 127)");
     }
 
     #[test]
@@ -152,6 +236,6 @@ mod tests {
             assert_eq!(t.as_str().parse::<Task>().unwrap(), *t);
         }
         let e = "pow".parse::<Task>().unwrap_err().to_string();
-        assert_eq!(e, "unknown task 'pow' (expected one of: add, sub, mul, div, sq_sum, quad, cubic)");
+        assert_eq!(e, "unknown task 'pow' (expected one of: add, sub, mul, div, sq_sum, quad, cubic, s5_compose, s5_compose_inv)");
     }
 }

@@ -1,7 +1,7 @@
-//! One axis type for every chart: linear, logarithmic or indexed (categories and heatmap
-//! columns), with its own tick placement and labels, so that one drawing routine serves all
-//! scales and a log axis always gets ticks (plotters' own log axis gives none on a range
-//! inside one decade).
+//! One axis type for every chart: linear, logarithmic, logarithmic in steps (step 0 shown),
+//! or indexed (categories and heatmap columns), with its own tick placement and labels, so
+//! that one drawing routine serves all scales and a log axis always gets ticks (plotters' own
+//! log axis gives none on a range inside one decade).
 
 use std::ops::Range;
 
@@ -14,12 +14,19 @@ pub enum Scale {
     Linear,
     /// log10; every value drawn on it must be > 0.
     Log,
+    /// Training steps on a log scale that still shows step 0 (initialization, where most
+    /// analyses start): position log10(step + 1), ticks labelled with the step itself. Every
+    /// value drawn on it must be > −1. Its axis label is [`STEP_LOG_LABEL`].
+    LogStep,
     /// Positions 0..n−1, ticked at integers and labelled by `labels[i]`.
     Index(Vec<String>),
     /// Positions 0..n−1 standing for ascending steps (heatmap columns): ticked at the columns
     /// nearest to round steps, labelled by their step.
     Steps(Vec<f64>),
 }
+
+/// The label of a [`Scale::LogStep`] axis, saying how step 0 got onto a log scale.
+pub const STEP_LOG_LABEL: &str = "step (log scale of step + 1)";
 
 #[derive(Clone, Debug)]
 pub struct Axis {
@@ -33,17 +40,43 @@ impl Axis {
         Axis { lo, hi, scale }
     }
 
-    pub fn is_log(&self) -> bool {
-        self.scale == Scale::Log
-    }
-
     /// The position of `v` along the axis before scaling to pixels.
     fn warp(&self, v: f64) -> f64 {
-        if self.is_log() {
-            v.log10()
-        } else {
-            v
+        self.scale.warp(v)
+    }
+}
+
+impl Scale {
+    /// Where `v` lies along an axis of this scale, before scaling to pixels.
+    pub fn warp(&self, v: f64) -> f64 {
+        match self {
+            Scale::Log => v.log10(),
+            Scale::LogStep => (v + 1.0).log10(),
+            _ => v,
         }
+    }
+
+    /// The inverse of [`Scale::warp`].
+    pub fn unwarp(&self, w: f64) -> f64 {
+        match self {
+            Scale::Log => 10f64.powf(w),
+            Scale::LogStep => 10f64.powf(w) - 1.0,
+            _ => w,
+        }
+    }
+
+    /// Whether `v` has a position on this scale.
+    pub fn shows(&self, v: f64) -> bool {
+        v.is_finite()
+            && match self {
+                Scale::Log => v > 0.0,
+                Scale::LogStep => v > -1.0,
+                _ => true,
+            }
+    }
+
+    pub fn is_logarithmic(&self) -> bool {
+        matches!(self, Scale::Log | Scale::LogStep)
     }
 }
 
@@ -61,10 +94,16 @@ impl Ranged for Axis {
         let max = hint.max_num_points().max(2);
         let light = matches!(hint.weight(), KeyPointWeight::Any);
         match &self.scale {
-            Scale::Linear => RangedCoordf64::from(self.lo..self.hi).key_points(hint),
+            // Float steps can land a tick at ±1e-17 instead of 0; snap those to 0.
+            Scale::Linear => RangedCoordf64::from(self.lo..self.hi)
+                .key_points(hint)
+                .into_iter()
+                .map(|v| if v.abs() < 1e-9 * (self.hi - self.lo).abs() { 0.0 } else { v })
+                .collect(),
             // Light grid lines on a log axis would crowd it; bold ticks only.
-            Scale::Log if light => vec![],
+            Scale::Log | Scale::LogStep if light => vec![],
             Scale::Log => log_ticks(self.lo, self.hi, max),
+            Scale::LogStep => log_step_ticks(self.lo, self.hi, max),
             Scale::Index(labels) => {
                 let stride = labels.len().div_ceil(max).max(1);
                 (0..labels.len()).step_by(stride).map(|i| i as f64).collect()
@@ -101,6 +140,17 @@ fn step_ticks(steps: &[f64], max: usize) -> Vec<f64> {
     columns.into_iter().map(|i| i as f64).collect()
 }
 
+/// Ticks of a [`Scale::LogStep`] axis: step 0 when in range, then the log axis' ticks from
+/// step 1 on (thinned so that the two together stay within `max`).
+pub fn log_step_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
+    let zero = lo <= 0.0 && hi >= 0.0;
+    let mut ticks: Vec<f64> = zero.then_some(0.0).into_iter().collect();
+    if hi > 1.0 {
+        ticks.extend(log_ticks(lo.max(1.0), hi, max.saturating_sub(zero as usize).max(1)));
+    }
+    ticks
+}
+
 /// Ticks of a log axis: decades, or 1-2-5, 1-2-3-5 or 1..9 multiples when few decades are in range,
 /// thinned to at most `max`; linear ticks when even those give fewer than two.
 pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
@@ -118,16 +168,12 @@ pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     RangedCoordf64::from(lo..hi).key_points(max.min(5))
 }
 
-/// A short tick label: 0.25, 3, 1500, 20k, 1.5M, 1e-4.
+/// A short tick label: 0.25, 3, 1500, 20k, 1.5M, 1e-4, 1e12.
 pub fn tick_label(v: f64) -> String {
     let a = v.abs();
     if v == 0.0 {
         "0".to_string()
-    } else if a >= 1e6 {
-        format!("{}M", trim(v / 1e6, 2))
-    } else if a >= 1e4 {
-        format!("{}k", trim(v / 1e3, 1))
-    } else if a < 1e-3 {
+    } else if !(1e-3..1e9).contains(&a) {
         let e = a.log10().floor() as i32;
         let m = v / 10f64.powi(e);
         if (m.abs() - 1.0).abs() < 1e-9 {
@@ -135,6 +181,10 @@ pub fn tick_label(v: f64) -> String {
         } else {
             format!("{}e{e}", trim(m, 1))
         }
+    } else if a >= 1e6 {
+        format!("{}M", trim(v / 1e6, 2))
+    } else if a >= 1e4 {
+        format!("{}k", trim(v / 1e3, 1))
     } else {
         trim(v, (3 - a.log10().floor() as i32).clamp(0, 6) as usize)
     }
@@ -167,9 +217,20 @@ mod tests {
     }
 
     #[test]
+    fn a_log_step_axis_shows_step_0() {
+        assert_eq!(log_step_ticks(0.0, 100_000.0, 10), vec![0.0, 1.0, 10.0, 100.0, 1000.0, 10_000.0, 100_000.0]);
+        assert_eq!(log_step_ticks(-0.2, 1000.0, 4), vec![0.0, 1.0, 100.0]);
+        assert_eq!(log_step_ticks(50.0, 1500.0, 10), log_ticks(50.0, 1500.0, 10));
+        let axis = Axis::new(0.0, 999.0, Scale::LogStep);
+        assert_eq!((axis.map(&0.0, (0, 300)), axis.map(&9.0, (0, 300)), axis.map(&99.0, (0, 300))), (0, 100, 200));
+        assert!(Scale::LogStep.shows(0.0) && !Scale::Log.shows(0.0) && !Scale::LogStep.shows(-1.0));
+        assert!((Scale::LogStep.unwarp(Scale::LogStep.warp(42.0)) - 42.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn labels_are_short() {
-        let got: Vec<String> = [0.0, 0.25, 3.0, 1500.0, 20_000.0, 1.5e6, 1e-4, 2.5e-5, 0.1 + 0.2, -0.5].iter().map(|&v| tick_label(v)).collect();
-        assert_eq!(got, ["0", "0.25", "3", "1500", "20k", "1.5M", "1e-4", "2.5e-5", "0.3", "-0.5"]);
+        let got: Vec<String> = [0.0, 0.25, 3.0, 1500.0, 20_000.0, 1.5e6, 250e6, 1e12, 2.5e15, 1e-4, 2.5e-5, 0.1 + 0.2, -0.5].iter().map(|&v| tick_label(v)).collect();
+        assert_eq!(got, ["0", "0.25", "3", "1500", "20k", "1.5M", "250M", "1e12", "2.5e15", "1e-4", "2.5e-5", "0.3", "-0.5"]);
     }
 
     #[test]
@@ -178,6 +239,8 @@ mod tests {
         assert_eq!(log.map(&100.0, (0, 200)), 100);
         let lin = Axis::new(0.0, 1.0, Scale::Linear);
         assert_eq!(lin.map(&0.25, (100, 0)), 75);
+        let around_zero = Axis::new(-0.11, 0.11, Scale::Linear);
+        assert!(around_zero.key_points(7usize).iter().all(|v| *v == 0.0 || v.abs() > 1e-3), "{:?}", around_zero.key_points(7usize));
         let idx = Axis::new(-0.5, 2.5, Scale::Index(vec!["a".into(), "b".into(), "c".into()]));
         assert_eq!(idx.key_points(10usize), vec![0.0, 1.0, 2.0]);
         assert_eq!(idx.format_ext(&1.0), "b");

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use crate::rundir::metrics::DIVERGENCE_FIELDS;
 use crate::rundir::{run_id, RUN_ID_KEY};
 use crate::analysis::events::{self, Events, Record};
+use crate::data::Task;
 use crate::rundir::{ANALYSIS_FILE, CONFIG_FILE, METRICS_FILE, SWEEP_FILE};
 use crate::{bail, Error, Result};
 
@@ -123,6 +125,13 @@ impl Run {
         Events::of(&self.records)
     }
 
+    /// The step where training stopped as diverged: the first record in which a field of
+    /// [`DIVERGENCE_FIELDS`] is null or not finite.
+    pub fn divergence_step(&self) -> Option<u64> {
+        let diverged = |r: &Record| DIVERGENCE_FIELDS.iter().any(|f| r.get(*f).and_then(number).is_some_and(|v| !v.is_finite()));
+        self.records.iter().find(|r| diverged(r)).and_then(|r| r.get("step")?.as_u64())
+    }
+
     /// The memorization → grokking interval to shade, when both happened in that order.
     pub fn grokking_band(&self) -> Option<(f64, f64)> {
         let e = self.events();
@@ -130,6 +139,16 @@ impl Run {
             (Some(m), Some(g)) if m < g => Some((m as f64, g as f64)),
             _ => None,
         }
+    }
+
+    /// The task of config.json, when it names one grokgpu knows.
+    pub fn task(&self) -> Option<Task> {
+        self.config.get("task").and_then(Value::as_str).and_then(|t| t.parse().ok())
+    }
+
+    /// Why the Fourier figures and tables do not apply to this run (see [`Task::not_modular`]).
+    pub fn not_modular(&self) -> Option<String> {
+        self.task().and_then(Task::not_modular)
     }
 
     pub fn p(&self) -> Option<u64> {
@@ -142,8 +161,9 @@ impl Run {
         let c = &self.config;
         let text = |k: &str| c.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
         let mut parts = vec![self.name()];
-        if let (Some(task), Some(p)) = (text("task"), text("p")) {
-            parts.push(format!("{task} mod {p}"));
+        match (self.task(), self.p()) {
+            (Some(task), Some(p)) => parts.push(task.with_p(p as u32)),
+            _ => parts.extend(text("task")),
         }
         if let Some(model) = text("model") {
             let layers = text("layers").filter(|_| model == "transformer").map_or(String::new(), |l| format!(" {l}L"));
@@ -243,6 +263,30 @@ mod tests {
         assert!(run.warnings[0].contains("2 unreadable line(s)"), "{:?}", run.warnings);
         assert!(run.need(&["n_eff"]).is_ok());
         assert_eq!(run.need(&["fsd", "fsd_p"]).unwrap_err(), "analysis.jsonl holds no values of fsd, fsd_p");
+    }
+
+    #[test]
+    fn divergence_is_the_first_non_finite_loss_or_weight_norm_of_the_log() {
+        let dir = test_dir("plot_data_divergence");
+        let lines = [
+            r#"{"step":0,"train_loss":4.0,"val_loss":4.0,"weight_norm":50.0,"train_acc":0.0}"#,
+            r#"{"step":10,"train_loss":3.0,"val_loss":3.5,"weight_norm":60.0,"train_acc":0.1}"#,
+            r#"{"step":20,"train_loss":2e30,"val_loss":3e30,"weight_norm":null,"train_acc":0.0}"#,
+        ];
+        std::fs::write(dir.join(METRICS_FILE), lines.join("\n")).unwrap();
+        std::fs::write(dir.join(ANALYSIS_FILE), r#"{"step":10,"phase_r2":null}"#).unwrap();
+        assert_eq!(Run::load(&dir).unwrap().divergence_step(), Some(20));
+        std::fs::write(dir.join(METRICS_FILE), lines[..2].join("\n")).unwrap();
+        assert_eq!(Run::load(&dir).unwrap().divergence_step(), None, "a null analysis field is no divergence");
+    }
+
+    #[test]
+    fn s5_runs_are_named_by_their_group_and_have_no_fourier_figures() {
+        let dir = test_dir("plot_data_s5");
+        std::fs::write(dir.join(CONFIG_FILE), r#"{"task":"s5_compose_inv","p":120}"#).unwrap();
+        let run = Run::load(&dir).unwrap();
+        assert!(run.subtitle().contains("s5_compose_inv in S₅"), "{}", run.subtitle());
+        assert_eq!(run.not_modular().as_deref(), Some("task s5_compose_inv is not arithmetic mod p"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::{figure, Made};
 use crate::analysis::dynamics::{ALIGNED_GRAD_COSINE, LAZY_RATE};
 use crate::Result;
 
-/// A linear step axis: stage I sits at step 0, which a log axis cannot show.
+/// A linear step axis, on which the stage bands show how long each stage lasts.
 const STEP: &str = "step (linear scale)";
 
 /// Colour and legend label of each stage label that gets a band.

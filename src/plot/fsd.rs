@@ -15,8 +15,8 @@ pub fn fsd(run: &Run, path: &Path) -> Result<Made> {
     }
     let series = run.series("fsd");
     let ceiling = run.events().precursors.into_iter().find(|p| p.name == "fsd_ceiling").and_then(|p| p.step);
-    let mut sync = Panel::new("Frequency synchronization degree", "step (log scale)", "FSD (null-normalized)")
-        .log_x()
+    let mut sync = Panel::new("Frequency synchronization degree", "step", "FSD (null-normalized)")
+        .log_steps()
         .right_axis("validation accuracy", false, Some((0.0, 1.02)))
         .line(Line::new("FSD", series.clone(), BLUE))
         .line(Line::new("validation accuracy", run.series("val_acc"), VERMILLION).dashed().right())
@@ -28,8 +28,8 @@ pub fn fsd(run: &Run, path: &Path) -> Result<Made> {
     if let Some(step) = ceiling {
         sync = sync.mark(step as f64, format!("FSD ceiling (step {step})"), BLACK);
     }
-    let p = Panel::new("Permutation p-value of the synchronization", "step (log scale)", "p-value (log scale)")
-        .log_x()
+    let p = Panel::new("Permutation p-value of the synchronization", "step", "p-value (log scale)")
+        .log_steps()
         .log_y()
         .line(Line::new("fsd_p", run.series("fsd_p"), BLUE))
         .level(0.05, "p = 0.05", GREY)

@@ -106,7 +106,7 @@ pub fn attention_entropy(run: &Run, path: &Path) -> Result<Made> {
     let panels: Vec<Panel> = layers
         .iter()
         .map(|&layer| {
-            let mut panel = Panel::new(format!("Layer {layer}"), "step (log scale)", "entropy (nats)").log_x().band(run.grokking_band()).level(uniform, "uniform over 4 positions (ln 4)", GREY).level(0.0, "", GREY);
+            let mut panel = Panel::new(format!("Layer {layer}"), "step", "entropy (nats)").log_steps().band(run.grokking_band()).level(uniform, "uniform over 4 positions (ln 4)", GREY).level(0.0, "", GREY);
             for (&(_, head), points) in series.range((layer, 0)..=(layer, usize::MAX)) {
                 panel = panel.line(Line::new(format!("head {head}"), points.clone(), series_color(head)));
             }

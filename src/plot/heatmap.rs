@@ -1,6 +1,6 @@
 //! Heatmaps: checkpoints along x, a second index (frequency k) along y, with a colour bar.
-//! Viridis for values of one sign; a blue–white–vermillion map centred on 0 when the values
-//! take both signs.
+//! Viridis for values of one sign (or nearly: see [`MINOR_SIGN`]); a blue–white–vermillion
+//! map with white at 0 when the values take both signs, each side spanning its own data.
 
 use plotters::coord::ranged1d::Ranged;
 use plotters::prelude::{ChartBuilder, PathElement, Rectangle};
@@ -36,13 +36,19 @@ const COLOUR_BAR_WIDTH: u32 = 230;
 const PLOT_MARGIN: i32 = 8;
 const NAN_COLOR: RGBColor = RGBColor(200, 200, 200);
 
-/// Colour scale of the finite values: (lo, hi, centred on zero).
+/// Values of the minority sign reaching at most this fraction of the majority's extent are
+/// noise around zero (a margin of −0.1 among margins up to 8): a diverging map would spend
+/// half its colours on them, so the scale stays sequential and they take its low end.
+const MINOR_SIGN: f64 = 0.05;
+
+/// Colour scale of the finite values: (lo, hi, diverging around zero). Both limits come from
+/// the data.
 fn scale(values: &[Vec<f64>], sequential: bool) -> Option<(f64, f64, bool)> {
     let finite = values.iter().flatten().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite.fold(None, |acc: Option<(f64, f64)>, v| Some(acc.map_or((v, v), |(a, b)| (a.min(v), b.max(v)))))?;
-    if lo < 0.0 && hi > 0.0 && !sequential {
-        let m = lo.abs().max(hi);
-        Some((-m, m, true))
+    let both_signs = -lo > MINOR_SIGN * hi && hi > MINOR_SIGN * -lo;
+    if lo < 0.0 && hi > 0.0 && both_signs && !sequential {
+        Some((lo, hi, true))
     } else if hi > lo {
         Some((lo, hi, false))
     } else {
@@ -54,11 +60,12 @@ fn colour(v: f64, (lo, hi, centred): (f64, f64, bool)) -> RGBColor {
     if !v.is_finite() {
         return NAN_COLOR;
     }
-    let t = (v - lo) / (hi - lo);
     if centred {
-        diverging(t)
+        // White at 0; each side runs to full colour at its own extreme.
+        let t = if v < 0.0 { 0.5 * (v - lo) / -lo } else { 0.5 + 0.5 * v / hi };
+        diverging(t.clamp(0.0, 1.0))
     } else {
-        viridis(t)
+        viridis((v - lo) / (hi - lo))
     }
 }
 
@@ -130,8 +137,14 @@ mod tests {
     #[test]
     fn scales_centre_signed_values_and_ignore_nan() {
         assert_eq!(scale(&[vec![1.0, f64::NAN], vec![3.0]], false), Some((1.0, 3.0, false)));
-        assert_eq!(scale(&[vec![-1.0, 4.0]], false), Some((-4.0, 4.0, true)));
+        assert_eq!(scale(&[vec![-1.0, 4.0]], false), Some((-1.0, 4.0, true)));
         assert_eq!(scale(&[vec![-1.0, 4.0]], true), Some((-1.0, 4.0, false)));
+        // Mostly positive: the few small negatives do not make it diverging.
+        assert_eq!(scale(&[vec![-0.2, 0.5, 8.0]], false), Some((-0.2, 8.0, false)));
+        assert_eq!(scale(&[vec![-8.0, 0.3]], false), Some((-8.0, 0.3, false)));
+        let range = (-1.0, 4.0, true);
+        assert_eq!(colour(0.0, range), diverging(0.5));
+        assert_eq!((colour(-1.0, range), colour(4.0, range)), (diverging(0.0), diverging(1.0)));
         assert_eq!(scale(&[vec![f64::NAN]], false), None);
         assert_eq!(scale(&[vec![2.0, 2.0]], false), Some((1.5, 2.5, false)));
         assert_eq!(colour(f64::INFINITY, (0.0, 1.0, false)), NAN_COLOR);

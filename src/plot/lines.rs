@@ -7,7 +7,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::{ChartBuilder, Circle, PathElement, Rectangle};
 use plotters::style::{Color, RGBColor};
 
-use super::axis::{Axis, Scale};
+use super::axis::{Axis, Scale, STEP_LOG_LABEL};
 use super::canvas::Area;
 use super::frame::{self, Plot, X_LABEL_AREA, Y_LABEL_AREA};
 use super::legend::{Entry, Swatch};
@@ -82,7 +82,8 @@ pub struct YAxis {
 pub struct Panel {
     pub title: String,
     pub x_label: String,
-    pub x_log: bool,
+    /// Linear, log, or log in steps ([`Scale::LogStep`]).
+    pub x_scale: Scale,
     /// Fixed x limits (panels stacked in one figure share them); None fits the data.
     pub x_range: Option<(f64, f64)>,
     /// Names of the x positions 0, 1, … when x is a category (a setting like `task`).
@@ -106,7 +107,7 @@ impl Panel {
         Panel {
             title: title.into(),
             x_label: x_label.into(),
-            x_log: false,
+            x_scale: Scale::Linear,
             x_range: None,
             x_categories: None,
             y: YAxis { label: y_label.into(), log: false, range: None },
@@ -120,8 +121,17 @@ impl Panel {
         }
     }
 
+    /// A log x axis of a quantity that is positive (a setting such as the weight decay).
     pub fn log_x(mut self) -> Panel {
-        self.x_log = true;
+        self.x_scale = Scale::Log;
+        self
+    }
+
+    /// x is the training step on a log scale that shows step 0 ([`Scale::LogStep`]); the
+    /// axis label says so.
+    pub fn log_steps(mut self) -> Panel {
+        self.x_scale = Scale::LogStep;
+        self.x_label = STEP_LOG_LABEL.to_string();
         self
     }
 
@@ -184,12 +194,15 @@ impl Panel {
     }
 
     fn shows(&self, line: &Line, (x, y): (f64, f64)) -> bool {
-        visible(x, self.x_log) && visible(y, self.y_axis_of(line.right).log)
+        self.x_scale.shows(x) && visible(y, self.y_axis_of(line.right).log)
     }
 
-    /// The x extent of the data this panel can show.
+    /// The x extent of the data this panel can show and of its marks (a run that diverged is
+    /// marked where its losses are no longer numbers).
     pub fn data_x_range(&self) -> Option<(f64, f64)> {
-        bounds(self.lines.iter().flat_map(|l| l.points.iter().filter(|&&p| self.shows(l, p)).map(|p| p.0)))
+        let data = self.lines.iter().flat_map(|l| l.points.iter().filter(|&&p| self.shows(l, p)).map(|p| p.0));
+        let marks = self.marks.iter().map(|m| m.x).filter(|&x| self.x_scale.shows(x));
+        bounds(data.chain(marks))
     }
 
     fn x_axis(&self) -> Option<Axis> {
@@ -199,8 +212,8 @@ impl Panel {
         let (lo, hi) = self.x_range.or_else(|| self.data_x_range())?;
         // Markers need room at the edges; lines may run to them.
         let margin = if self.lines.iter().any(|l| l.dots) { 0.04 } else { 0.01 };
-        let (lo, hi) = pad(lo, hi, self.x_log, margin);
-        Some(Axis::new(lo, hi, if self.x_log { Scale::Log } else { Scale::Linear }))
+        let (lo, hi) = pad_on(&self.x_scale, lo, hi, margin);
+        Some(Axis::new(lo, hi, self.x_scale.clone()))
     }
 
     fn y_axis(&self, right: bool) -> Axis {
@@ -339,6 +352,17 @@ fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     })
 }
 
+/// [`pad`] along the positions of `scale` (log10(step + 1) on a log-step axis).
+fn pad_on(scale: &Scale, lo: f64, hi: f64, frac: f64) -> (f64, f64) {
+    match scale {
+        Scale::LogStep => {
+            let (a, b) = pad(scale.warp(lo), scale.warp(hi), false, frac);
+            (scale.unwarp(a), scale.unwarp(b))
+        }
+        _ => pad(lo, hi, scale.is_logarithmic(), frac),
+    }
+}
+
 /// Widens [lo, hi] by `frac` of its span on each side (in log10 on a log axis), and gives a
 /// single value a span of its own.
 fn pad(lo: f64, hi: f64, log: bool, frac: f64) -> (f64, f64) {
@@ -380,9 +404,14 @@ mod tests {
         assert!(lo < 3.0 && hi > 3.0);
         let (lo, hi) = pad(100.0, 100.0, true, 0.0);
         assert!((lo - 10f64.powf(1.5)).abs() < 1e-9 && (hi - 10f64.powf(2.5)).abs() < 1e-6);
-        let panel = Panel::new("", "step", "loss").log_x().line(Line::new("a", vec![(0.0, 1.0), (10.0, 2.0), (1000.0, 3.0)], GREY));
+        let points = vec![(0.0, 1.0), (10.0, 2.0), (1000.0, 3.0)];
+        let panel = Panel::new("", "step", "loss").log_x().line(Line::new("a", points.clone(), GREY));
         let x = panel.x_axis().unwrap();
         assert!(x.lo > 9.0 && x.lo < 10.0, "step 0 is left off a log axis: {}", x.lo);
+        let panel = Panel::new("", "step", "loss").log_steps().line(Line::new("a", points, GREY));
+        let x = panel.x_axis().unwrap();
+        assert!(x.lo < 0.0 && x.lo > -0.1 && x.hi > 1000.0, "a log-step axis keeps step 0: {} … {}", x.lo, x.hi);
+        assert_eq!(panel.x_label, "step (log scale of step + 1)");
         assert!(Panel::new("", "", "").line(Line::new("", vec![(1.0, f64::NAN)], GREY)).x_axis().is_none());
     }
 }

@@ -3,9 +3,9 @@
 //!
 //! | File | Shows | Reads |
 //! |---|---|---|
-//! | `training_curves.png` | train/val loss (log, left) and accuracy (right) vs step (log), memorization → grokking shaded | metrics |
-//! | `accuracy.png` | train/val accuracy, memorization and grokking marked | metrics |
-//! | `loss.png` | train/val cross-entropy, log–log | metrics |
+//! | `training_curves.png` | train/val loss (log, left) and accuracy (right) vs step, memorization → grokking shaded, a divergence marked | metrics |
+//! | `accuracy.png` | train/val accuracy, memorization, grokking and a divergence marked | metrics |
+//! | `loss.png` | train/val cross-entropy, log–log, the same marks | metrics |
 //! | `gini_ipr_2d.png` | n_eff (seed 000's IPR) and Gini of W_E's spectrum, n_eff peak marked; accuracy beneath | `n_eff`, `gini`, `wu_gini` |
 //! | `f_alignment_2d.png` | 1D (key, top 8) and 2D alignment; the 2D alignment's permutation z-score | `align_1d_key`, `align_1d_top8`, `align_2d`, `align_2d_z` |
 //! | `fourier_projection_2d.png` | share of W_E's (and W_U's) energy in the key frequencies, the other k ≥ 1 and k = 0; ℓ1/ℓ2 in the Fourier and token bases | `we_power`, `wu_power`, `key_freqs(_final)`, `l1l2_*` |
@@ -27,7 +27,9 @@
 //! A multi-run directory (sweep.json) gets every run's figures in the run's own plots/, and
 //! in its own plots/: `overlay_val_acc.png`, `overlay_train_acc.png`, `overlay_val_loss.png`
 //! and `grok_step_vs_<setting>.png` for each setting that varies (seeds excepted).
-//! A figure without its data is skipped with one line saying why.
+//! Step axes on a log scale plot log10(step + 1), so step 0 shows (`axis::Scale::LogStep`).
+//! A figure without its data is skipped with one line saying why; so is every figure of the
+//! Fourier analyses on a run whose task is not arithmetic mod p (the S₅ tasks).
 
 pub mod axis;
 pub mod bars;
@@ -88,28 +90,36 @@ pub enum Made {
 
 type FigureFn = fn(&Run, &Path) -> Result<Made>;
 
+/// What a figure draws: anything a run has, or the Fourier analyses of Z_p (docs/analyses.md
+/// §§ 1–8), which a task that is not arithmetic mod p does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Basis {
+    Any,
+    Fourier,
+}
+
 /// Every per-run figure, in the order they are drawn.
-pub const FIGURES: &[(&str, FigureFn)] = &[
-    ("training_curves.png", training::training_curves),
-    ("accuracy.png", training::accuracy),
-    ("loss.png", training::loss),
-    ("gini_ipr_2d.png", sparsity::gini_ipr),
-    ("f_alignment_2d.png", alignment::alignment),
-    ("fourier_projection_2d.png", spectrum::fourier_projection),
-    ("phase_coherence_2d.png", phase::phase_coherence),
-    ("phase_intervention.png", phase::phase_intervention),
-    ("circuit_competition_detailed.png", circuits::circuit_competition),
-    ("spectral_attribution_heatmap.png", attribution::attribution_heatmap),
-    ("fsd.png", fsd::fsd),
-    ("intrinsic_dimension.png", geometry::intrinsic_dimension),
-    ("attention_entropy.png", geometry::attention_entropy),
-    ("dynamics.png", dynamics::dynamics),
-    ("power_spectrum_evolution.png", spectrum::power_spectrum_evolution),
-    ("a1_constellation.png", appendix::constellation),
-    ("a2_phase_vs_token.png", appendix::phase_vs_token),
-    ("a3_band_evolution.png", appendix::band_evolution),
-    ("a4_dominant_frequency.png", appendix::dominant_frequency),
-    ("a7_power_spectrum_2d.png", appendix::power_spectrum_2d),
+pub const FIGURES: &[(&str, FigureFn, Basis)] = &[
+    ("training_curves.png", training::training_curves, Basis::Any),
+    ("accuracy.png", training::accuracy, Basis::Any),
+    ("loss.png", training::loss, Basis::Any),
+    ("gini_ipr_2d.png", sparsity::gini_ipr, Basis::Fourier),
+    ("f_alignment_2d.png", alignment::alignment, Basis::Fourier),
+    ("fourier_projection_2d.png", spectrum::fourier_projection, Basis::Fourier),
+    ("phase_coherence_2d.png", phase::phase_coherence, Basis::Fourier),
+    ("phase_intervention.png", phase::phase_intervention, Basis::Fourier),
+    ("circuit_competition_detailed.png", circuits::circuit_competition, Basis::Fourier),
+    ("spectral_attribution_heatmap.png", attribution::attribution_heatmap, Basis::Fourier),
+    ("fsd.png", fsd::fsd, Basis::Fourier),
+    ("intrinsic_dimension.png", geometry::intrinsic_dimension, Basis::Any),
+    ("attention_entropy.png", geometry::attention_entropy, Basis::Any),
+    ("dynamics.png", dynamics::dynamics, Basis::Any),
+    ("power_spectrum_evolution.png", spectrum::power_spectrum_evolution, Basis::Fourier),
+    ("a1_constellation.png", appendix::constellation, Basis::Fourier),
+    ("a2_phase_vs_token.png", appendix::phase_vs_token, Basis::Fourier),
+    ("a3_band_evolution.png", appendix::band_evolution, Basis::Fourier),
+    ("a4_dominant_frequency.png", appendix::dominant_frequency, Basis::Fourier),
+    ("a7_power_spectrum_2d.png", appendix::power_spectrum_2d, Basis::Fourier),
 ];
 
 /// Plots `dir`: a single run, or a multi-run (its runs, then the overlays). Errors only when
@@ -145,8 +155,13 @@ pub fn plot_run(run: &Run, note: &mut dyn FnMut(Outcome)) -> Result<()> {
         eprintln!("warning: {}: {w}", run.dir.display());
     }
     let out = plots_dir(&run.dir)?;
-    for (file, make) in FIGURES {
-        note(outcome(out.join(file), make(run, &out.join(file))));
+    let not_modular = run.not_modular();
+    for (file, make, basis) in FIGURES {
+        let made = match (basis, &not_modular) {
+            (Basis::Fourier, Some(why)) => Ok(Made::Skipped(format!("a Fourier figure of Z_p, and {why}"))),
+            _ => make(run, &out.join(file)),
+        };
+        note(outcome(out.join(file), made));
     }
     Ok(())
 }
@@ -186,7 +201,7 @@ pub fn figure(path: &Path, title: &str, subtitle: &str, panels: &[Panel], cols: 
 /// `panels` lined up: one x range, the union of their data's, and the same right margin.
 fn align(panels: &[Panel]) -> Vec<Panel> {
     let union = panels.iter().filter_map(Panel::data_x_range).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
-    let same_scale = panels.windows(2).all(|w| w[0].x_log == w[1].x_log);
+    let same_scale = panels.windows(2).all(|w| w[0].x_scale == w[1].x_scale);
     let right_gutter = panels.iter().any(|p| p.y2.is_some());
     panels.iter().map(|p| Panel { x_range: if same_scale { union } else { p.x_range }, right_gutter, ..p.clone() }).collect()
 }

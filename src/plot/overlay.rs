@@ -70,7 +70,7 @@ fn overlay(sweep: &SweepFile, runs: &[Run], field: &str, title: &str, y_label: &
     if runs.iter().all(|r| r.series(field).is_empty()) {
         return Ok(Made::Skipped(format!("no run holds values of {field}")));
     }
-    let mut panel = Panel::new("", "step (log scale)", y_label).log_x();
+    let mut panel = Panel::new("", "step", y_label).log_steps();
     panel = if log_y { panel.log_y() } else { panel.y_range(0.0, 1.02) };
     for (run, (color, dashed)) in runs.iter().zip(styles(sweep, runs)) {
         let line = Line::new(label(sweep, run), run.series(field), color);

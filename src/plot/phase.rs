@@ -53,15 +53,15 @@ pub fn phase_coherence(run: &Run, path: &Path) -> Result<Made> {
     if let Err(why) = run.need(&["token_phase_coherence", "phase_r2"]) {
         return Ok(Made::Skipped(why));
     }
-    let mut coherence = Panel::new("Token phase coherence R_k in each key plane (1 = ideal)", "step (log scale)", "R_k").log_x().y_range(0.0, 1.02).band(run.grokking_band());
+    let mut coherence = Panel::new("Token phase coherence R_k in each key plane (1 = ideal)", "step", "R_k").log_steps().y_range(0.0, 1.02).band(run.grokking_band());
     for (i, ((_, label), series)) in coherence_series(run).into_iter().enumerate() {
         coherence = coherence.line(Line::new(label, series, series_color(i)));
     }
     if let Some(p) = run.p() {
         coherence = coherence.level(1.0 / (p as f64).sqrt(), format!("unrelated angles ≈ 1/√p = {:.2}", 1.0 / (p as f64).sqrt()), GREY);
     }
-    let r2 = Panel::new("Literal phase linearity: R² of phase vs k (null where no column has 3 strong bins)", "step (log scale)", "R²")
-        .log_x()
+    let r2 = Panel::new("Literal phase linearity: R² of phase vs k (null where no column has 3 strong bins)", "step", "R²")
+        .log_steps()
         .y_range(0.0, 1.02)
         .line(Line::new("phase R² (energy-weighted over columns)", run.series("phase_r2"), BLUE))
         .band(run.grokking_band());

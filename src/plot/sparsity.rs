@@ -17,8 +17,8 @@ pub fn gini_ipr(run: &Run, path: &Path) -> Result<Made> {
         return Ok(Made::Skipped(why));
     }
     let n_eff = run.series("n_eff");
-    let mut sparsity = Panel::new("Spectral sparsity of W_E", "step (log scale)", "n_eff = 1/Σq² (IPR)")
-        .log_x()
+    let mut sparsity = Panel::new("Spectral sparsity of W_E", "step", "n_eff = 1/Σq² (IPR)")
+        .log_steps()
         .right_axis("Gini coefficient of q", false, Some((0.0, 1.02)))
         .line(Line::new("n_eff (effective number of frequencies)", n_eff.clone(), BLUE))
         .line(Line::new("Gini of W_E", run.series("gini"), VERMILLION).right())

@@ -32,8 +32,8 @@ fn shares(power: &[(u64, Vec<f64>)], keys: &[usize]) -> [Vec<(f64, f64)>; 3] {
 fn share_panel(run: &Run, field: &str, matrix: &str, keys: &[usize]) -> Panel {
     let [key, other, dc] = shares(&run.vectors(field), keys);
     let key_list = keys.iter().map(usize::to_string).collect::<Vec<_>>().join(", ");
-    Panel::new(format!("{matrix}: energy by frequency (key k ∈ {{{key_list}}} from the last checkpoint's W_E)"), "step (log scale)", "share of ‖W‖²")
-        .log_x()
+    Panel::new(format!("{matrix}: energy by frequency (key k ∈ {{{key_list}}} from the last checkpoint's W_E)"), "step", "share of ‖W‖²")
+        .log_steps()
         .y_range(0.0, 1.02)
         .line(Line::new("key frequencies", key, BLUE))
         .line(Line::new("other k ≥ 1", other, VERMILLION))
@@ -58,7 +58,7 @@ pub fn fourier_projection(run: &Run, path: &Path) -> Result<Made> {
     }
     if run.need(&l1l2).is_ok() {
         let lines = [("W_E, Fourier basis", "l1l2_fourier", BLUE, false), ("W_E, token basis", "l1l2_spatial", VERMILLION, false), ("W_U, Fourier basis", "wu_l1l2_fourier", BLUE, true), ("W_U, token basis", "wu_l1l2_spatial", VERMILLION, true)];
-        let mut panel = Panel::new("Column sparsity ℓ1/ℓ2 (lower = sparser)", "step (log scale)", "ℓ1/ℓ2").log_x().band(run.grokking_band());
+        let mut panel = Panel::new("Column sparsity ℓ1/ℓ2 (lower = sparser)", "step", "ℓ1/ℓ2").log_steps().band(run.grokking_band());
         for (label, field, color, dashed) in lines {
             let series = run.series(field);
             if !series.is_empty() {

@@ -4,11 +4,9 @@ use std::path::Path;
 
 use super::data::Run;
 use super::lines::{Line, Panel};
-use super::style::{BLACK, BLUE, GREY, VERMILLION};
+use super::style::{BLACK, BLUE, GREY, PURPLE, VERMILLION};
 use super::{figure, Made};
 use crate::Result;
-
-const STEP_LOG: &str = "step (log scale)";
 
 /// Loss (log, left axis) and accuracy (right axis) on one chart, the region between
 /// memorization and grokking shaded.
@@ -16,8 +14,8 @@ pub fn training_curves(run: &Run, path: &Path) -> Result<Made> {
     if let Err(why) = run.need(&["train_loss", "val_loss", "train_acc", "val_acc"]) {
         return Ok(Made::Skipped(why));
     }
-    let panel = Panel::new("", STEP_LOG, "cross-entropy loss (log scale)")
-        .log_x()
+    let panel = Panel::new("", "step", "cross-entropy loss (log scale)")
+        .log_steps()
         .log_y()
         .right_axis("accuracy", false, Some((0.0, 1.02)))
         .line(Line::new("train loss", run.series("train_loss"), BLUE))
@@ -25,6 +23,7 @@ pub fn training_curves(run: &Run, path: &Path) -> Result<Made> {
         .line(Line::new("train accuracy", run.series("train_acc"), BLUE).dashed().right())
         .line(Line::new("validation accuracy", run.series("val_acc"), VERMILLION).dashed().right())
         .band(run.grokking_band());
+    let panel = with_divergence(run, panel);
     figure(path, "Training curves: loss and accuracy", &run.subtitle(), &[panel], 1)
 }
 
@@ -35,8 +34,8 @@ pub fn accuracy(run: &Run, path: &Path) -> Result<Made> {
     }
     let panel = with_events(
         run,
-        Panel::new("", STEP_LOG, "accuracy")
-            .log_x()
+        Panel::new("", "step", "accuracy")
+            .log_steps()
             .y_range(0.0, 1.02)
             .line(Line::new("train accuracy", run.series("train_acc"), BLUE))
             .line(Line::new("validation accuracy", run.series("val_acc"), VERMILLION)),
@@ -51,8 +50,8 @@ pub fn loss(run: &Run, path: &Path) -> Result<Made> {
     }
     let panel = with_events(
         run,
-        Panel::new("", STEP_LOG, "cross-entropy loss (log scale)")
-            .log_x()
+        Panel::new("", "step", "cross-entropy loss (log scale)")
+            .log_steps()
             .log_y()
             .line(Line::new("train loss", run.series("train_loss"), BLUE))
             .line(Line::new("validation loss", run.series("val_loss"), VERMILLION)),
@@ -60,10 +59,18 @@ pub fn loss(run: &Run, path: &Path) -> Result<Made> {
     figure(path, "Loss", &run.subtitle(), &[panel], 1)
 }
 
-/// `panel` with the memorization → grokking band and both events marked.
+/// `panel` with the step where the run diverged marked, if it did.
+fn with_divergence(run: &Run, panel: Panel) -> Panel {
+    match run.divergence_step() {
+        Some(s) => panel.mark(s as f64, format!("diverged: loss or weight norm not finite, training stopped (step {s})"), PURPLE),
+        None => panel,
+    }
+}
+
+/// `panel` with the memorization → grokking band, both events and a divergence marked.
 pub fn with_events(run: &Run, panel: Panel) -> Panel {
     let events = run.events();
-    let mut panel = panel.band(run.grokking_band());
+    let mut panel = with_divergence(run, panel.band(run.grokking_band()));
     if let Some(m) = events.memorization_step {
         panel = panel.mark(m as f64, format!("memorization, train acc ≥ 99% (step {m})"), GREY);
     }
@@ -75,10 +82,30 @@ pub fn with_events(run: &Run, panel: Panel) -> Panel {
 
 /// The accuracy panel placed under an analysis panel, for its timing.
 pub fn accuracy_panel(run: &Run) -> Panel {
-    Panel::new("Accuracy", STEP_LOG, "accuracy")
-        .log_x()
+    Panel::new("Accuracy", "step", "accuracy")
+        .log_steps()
         .y_range(0.0, 1.02)
         .line(Line::new("train", run.series("train_acc"), BLUE))
         .line(Line::new("validation", run.series("val_acc"), VERMILLION))
         .band(run.grokking_band())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::test_dir;
+    use crate::rundir::METRICS_FILE;
+
+    #[test]
+    fn a_diverged_run_is_marked_where_it_stopped() {
+        let dir = test_dir("plot_training_divergence");
+        let log = "{\"step\":0,\"train_loss\":4.0,\"val_loss\":4.0,\"weight_norm\":5.0,\"train_acc\":0.0,\"val_acc\":0.0}\n{\"step\":30,\"train_loss\":null,\"val_loss\":null,\"weight_norm\":null,\"train_acc\":0.0,\"val_acc\":0.0}\n";
+        std::fs::write(dir.join(METRICS_FILE), log).unwrap();
+        let run = Run::load(&dir).unwrap();
+        let panel = with_events(&run, Panel::new("", "step", "accuracy"));
+        let marks: Vec<(f64, &str)> = panel.marks.iter().map(|m| (m.x, m.label.as_str())).collect();
+        assert_eq!(marks, [(30.0, "diverged: loss or weight norm not finite, training stopped (step 30)")]);
+        training_curves(&run, &dir.join("curves.png")).unwrap();
+        assert!(dir.join("curves.png").is_file());
+    }
 }

@@ -80,11 +80,14 @@ fn metrics_table(summary: &Summary) -> Table {
 }
 
 /// Memorization, the precursors and grokking in step order (events that never happened last).
-fn events_table(summary: &Summary) -> Table {
+/// The precursors are Fourier measures: a task that is not mod p (`fourier` false) has none.
+fn events_table(summary: &Summary, fourier: bool) -> Table {
     let e = &summary.events;
     let grok = e.grok_step;
     let mut events: Vec<(String, Option<u64>)> = vec![("memorization (train acc ≥ 0.99)".to_string(), e.memorization_step), ("grokking (val acc ≥ 0.9)".to_string(), grok)];
-    events.extend(e.precursors.iter().map(|p| (format!("precursor: {}", p.name), p.step)));
+    if fourier {
+        events.extend(e.precursors.iter().map(|p| (format!("precursor: {}", p.name), p.step)));
+    }
     events.sort_by_key(|(_, step)| step.unwrap_or(u64::MAX));
     let mut t = Table::new("Events timeline (lead = grokking step − event step)", "events", &["event", "step", "lead over grokking"]);
     for (name, step) in events {
@@ -115,23 +118,29 @@ pub fn report_run(dir: &Path) -> Result<Vec<PathBuf>> {
         }
     })?;
     let summary = Summary::of(&run.records);
+    let not_modular = run.not_modular();
     let alignment = trajectory_table(&summary, "Table 1: alignment of W_E with the key frequencies, 1D vs 2D", "alignment", ALIGNMENT_FIELDS);
     let bands = trajectory_table(&summary, "Table 3: frequency-band contributions (spectral share and attribution margins, k ≤ 5 vs k > 5)", "bands", BAND_FIELDS);
     let interventions = intervention_table(&run);
     let metrics = metrics_table(&summary);
-    let events = events_table(&summary);
+    let events = events_table(&summary, not_modular.is_none());
     let analyze = format!("run `grokgpu analyze --run-dir {}`", dir.display());
 
     let mut md = format!("# Report: {}\n\n{}\n\n", run.name(), run.subtitle());
     md.push_str("## Events\n\n");
     section(&mut md, Ok(events.clone()), &analyze);
     md.push_str("## Tables\n\n");
-    section(&mut md, Ok(alignment.clone()), &format!("no alignment fields; {analyze}"));
-    section(&mut md, interventions.clone(), "");
-    section(&mut md, Ok(bands.clone()), &format!("no band or attribution fields; {analyze}"));
+    match &not_modular {
+        Some(why) => md.push_str(&format!("Tables 1–3 do not apply: they read the Fourier analyses of Z_p, and {why}.\n\n")),
+        None => {
+            section(&mut md, Ok(alignment.clone()), &format!("no alignment fields; {analyze}"));
+            section(&mut md, interventions.clone(), "");
+            section(&mut md, Ok(bands.clone()), &format!("no band or attribution fields; {analyze}"));
+        }
+    }
     section(&mut md, Ok(metrics.clone()), &analyze);
     md.push_str("## Figures\n\n");
-    for (file, _) in FIGURES {
+    for (file, _, _) in FIGURES {
         if figures.iter().any(|f| f.file_name().is_some_and(|n| n == *file)) {
             md.push_str(&format!("![{file}]({PLOTS_DIR}/{file})\n\n"));
         }
@@ -142,8 +151,9 @@ pub fn report_run(dir: &Path) -> Result<Vec<PathBuf>> {
     md.push('\n');
 
     let mut tables: Vec<(&str, Table)> = vec![("events", events), ("table1", alignment), ("table3", bands), ("tableA1", metrics)];
-    if let Ok(t) = interventions {
-        tables.insert(2, ("table2", t));
+    match interventions {
+        Ok(t) if not_modular.is_none() => tables.insert(2, ("table2", t)),
+        _ => {}
     }
     let tables: Vec<(&str, Table)> = tables.into_iter().filter(|(_, t)| !t.rows.is_empty()).collect();
     let tex: String = tables.iter().map(|(_, t)| t.to_latex()).collect::<Vec<_>>().join("\n");

@@ -42,6 +42,17 @@ pub struct EvalRecord {
     pub extra: Map<String, Value>,
 }
 
+/// The fields whose non-finite value (null in the file) means the run diverged: the trainer
+/// stops there ([`EvalRecord::diverged`]), and figures mark the step.
+pub const DIVERGENCE_FIELDS: [&str; 3] = ["train_loss", "val_loss", "weight_norm"];
+
+impl EvalRecord {
+    /// Whether a field of [`DIVERGENCE_FIELDS`] is not a finite number.
+    pub fn diverged(&self) -> bool {
+        [self.train_loss, self.val_loss, self.weight_norm].iter().any(|v| !v.is_finite())
+    }
+}
+
 /// JSON has no NaN (serde_json writes it as null): a diverged run's loss comes back as NaN.
 fn null_as_nan<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))

@@ -20,6 +20,7 @@ use super::trainer::Trainer;
 use crate::config::sweep::{expand, SweepAxis};
 use crate::config::vary::{forbidden_changes, Change};
 use crate::config::{CkptDtype, ForkOrigin, RunConfig};
+use crate::data::Task;
 use crate::gpu::Gpu;
 use crate::io::safetensors::TensorData;
 use crate::nn::init::param_specs;
@@ -58,7 +59,7 @@ pub struct ForkOptions {
 }
 
 /// The checkpoint step to fork at.
-fn fork_step(parent: &RunDir, at: &ForkPoint) -> Result<u64> {
+fn fork_step(parent: &RunDir, task: Task, at: &ForkPoint) -> Result<u64> {
     let steps: Vec<u64> = parent.checkpoints()?.into_iter().map(|(s, _)| s).collect();
     match at {
         ForkPoint::Step(s) => {
@@ -70,6 +71,10 @@ fn fork_step(parent: &RunDir, at: &ForkPoint) -> Result<u64> {
         }
         ForkPoint::Event(name) => {
             let Some(event) = read_events(&parent.path)?.step_of(name)? else {
+                // The precursors are Fourier measures (docs/analyses.md), absent on such a run.
+                if let (Some(why), false) = (task.not_modular(), matches!(name.as_str(), "memorization" | "grokking")) {
+                    bail!("{} has no {name}: the precursors are Fourier measures of Z_p, and {why}", parent.path.display());
+                }
                 bail!("{} never reached {name} (see its summary.json)", parent.path.display());
             };
             let Some(&s) = steps.iter().filter(|&&s| s <= event).max() else {
@@ -158,7 +163,7 @@ fn state_at(gpu: &Gpu, parent: &RunConfig, dir: &RunDir, step: u64) -> Result<Ru
 /// Forks the run in `options.parent` and trains the forks; returns their settings.
 pub fn fork(options: &ForkOptions) -> Result<Vec<RunConfig>> {
     let (parent_dir, parent) = RunDir::open(&options.parent)?;
-    let step = fork_step(&parent_dir, &options.at)?;
+    let step = fork_step(&parent_dir, parent.task, &options.at)?;
     let mut forks = fork_configs(&parent, step, options)?;
     let gpu = Gpu::open(false)?;
     for f in &mut forks {

@@ -73,9 +73,11 @@ fn eval_record(cfg: &RunConfig, step: u64, e: &RunEval, elapsed_s: f64) -> EvalR
     let mut extra = Map::new();
     let norms: Map<String, Value> = e.norms.per_tensor.iter().map(|(n, v)| (n.clone(), Value::from(*v))).collect();
     extra.insert("weight_norms".into(), Value::Object(norms));
-    extra.insert("n_eff".into(), Value::from(e.look.n_eff));
-    extra.insert("gini".into(), Value::from(e.look.gini));
-    extra.insert("dominant_freq".into(), Value::from(e.look.dominant_freq));
+    if let Some(look) = &e.look {
+        extra.insert("n_eff".into(), Value::from(look.n_eff));
+        extra.insert("gini".into(), Value::from(look.gini));
+        extra.insert("dominant_freq".into(), Value::from(look.dominant_freq));
+    }
     EvalRecord {
         step,
         train_loss: e.train_loss,
@@ -268,8 +270,9 @@ fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: In
     let evals = trainer.evaluate();
     let elapsed = started.elapsed().as_secs_f64();
     for ((cfg, log), e) in trainer.runs.iter().zip(&mut runs.logs).zip(&evals) {
-        log.append(&eval_record(cfg, trainer.step, e, elapsed))?;
-        if !e.train_loss.is_finite() || !e.val_loss.is_finite() || !e.norms.global.is_finite() {
+        let record = eval_record(cfg, trainer.step, e, elapsed);
+        log.append(&record)?;
+        if record.diverged() {
             log.sync()?;
             bail!(
                 "{} diverged at step {} (train loss {}, weight norm {}); its last good checkpoint is the latest in {}",
@@ -285,14 +288,15 @@ fn evaluate(trainer: &Trainer, runs: &mut Runs, progress: &Progress, started: In
     let rate = (trainer.step - from) as f64 / since.elapsed().as_secs_f64().max(1e-9);
     *mark = (Instant::now(), trainer.step);
     let mean = |f: fn(&RunEval) -> f64| evals.iter().map(f).sum::<f64>() / evals.len() as f64;
+    let looks: Vec<f64> = evals.iter().filter_map(|e| e.look.as_ref().map(|l| l.n_eff)).collect();
+    let n_eff = if looks.is_empty() { String::new() } else { format!(" · n_eff {:.1}", looks.iter().sum::<f64>() / looks.len() as f64) };
     progress.report(format!(
-        "step {} · train acc {:.3} · val acc {:.3} · train loss {:.3e} · val loss {:.3e} · n_eff {:.1} · {:.0} steps/s",
+        "step {} · train acc {:.3} · val acc {:.3} · train loss {:.3e} · val loss {:.3e}{n_eff} · {:.0} steps/s",
         trainer.step,
         mean(|e| e.train_acc),
         mean(|e| e.val_acc),
         mean(|e| e.train_loss),
         mean(|e| e.val_loss),
-        mean(|e| e.look.n_eff),
         rate
     ));
     Ok(evals.iter().map(|e| e.val_acc).fold(f64::INFINITY, f64::min))

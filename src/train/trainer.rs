@@ -33,8 +33,8 @@ pub struct RunEval {
     pub val_loss: f64,
     pub val_acc: f64,
     pub norms: RunNorms,
-    /// W_E's spectral quick-look.
-    pub look: Look,
+    /// W_E's spectral quick-look (the modular tasks only: it is a spectrum over Z_p).
+    pub look: Option<Look>,
 }
 
 pub struct Trainer<'g> {
@@ -50,7 +50,7 @@ pub struct Trainer<'g> {
     data: DeviceData,
     eval: Evaluator,
     norms: WeightNorms,
-    quicklook: QuickLook,
+    quicklook: Option<QuickLook>,
     /// Updates done.
     pub step: u64,
 }
@@ -172,7 +172,7 @@ impl<'g> Trainer<'g> {
 
         let eval = Evaluator::new(gpu, &spec, &layout, &params, &data, first.loss_kind());
         let norms = WeightNorms::new(gpu, &layout, &params);
-        let quicklook = QuickLook::new(gpu, &layout, &params, &first.task.to_string(), first.p as usize);
+        let quicklook = first.task.is_modular().then(|| QuickLook::new(gpu, &layout, &params, &first.task.to_string(), first.p as usize));
         Ok(Trainer { gpu, runs, spec, layout, params, optimizer, filters, step_program, feed, data, eval, norms, quicklook, step: 0 })
     }
 
@@ -206,7 +206,10 @@ impl<'g> Trainer<'g> {
         let train: SetMetrics = self.eval.evaluate(self.gpu, &self.data.train);
         let val: SetMetrics = self.eval.evaluate(self.gpu, &self.data.val);
         let norms = self.norms.read(self.gpu);
-        let looks = self.quicklook.measure(self.gpu);
+        let looks: Vec<Option<Look>> = match &self.quicklook {
+            Some(q) => q.measure(self.gpu).into_iter().map(Some).collect(),
+            None => self.runs.iter().map(|_| None).collect(),
+        };
         train
             .into_iter()
             .zip(val)
