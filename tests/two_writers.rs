@@ -32,18 +32,20 @@ fn a_second_writer_is_refused_and_the_first_run_is_intact() {
     let _ = std::fs::remove_dir_all(&root);
     let run = root.join("run");
     let d = run.to_str().unwrap();
-    let tiny = ["train", "--preset", "quick", "--p", "11", "--d-model", "8", "--eval-every", "20", "--ckpt-every", "20", "--out-dir", d];
+    let tiny = ["train", "--preset", "quick", "--p", "11", "--d-model", "8", "--eval-every", "500", "--ckpt-every", "500", "--out-dir", d];
 
-    let mut first = grokgpu(&tiny).args(["--steps", "2000"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    // Long enough (about 15 s on 2 cores) that the first training still holds the run while
+    // the four refused commands start up: 2000 steps of this model take about a second.
+    let mut first = grokgpu(&tiny).args(["--steps", "20000"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !run.join("checkpoints/step_00000020.safetensors").exists() {
+    while !run.join("checkpoints/step_00000500.safetensors").exists() {
         assert!(Instant::now() < deadline, "the first training never wrote its second checkpoint");
         assert!(first.try_wait().unwrap().is_none(), "the first training ended too early");
         std::thread::sleep(Duration::from_millis(20));
     }
 
-    refused(grokgpu(&tiny).args(["--steps", "2000", "--force", "--seed", "1"]).output().unwrap(), first.id());
-    refused(grokgpu(&tiny).args(["--steps", "2000", "--resume"]).output().unwrap(), first.id());
+    refused(grokgpu(&tiny).args(["--steps", "20000", "--force", "--seed", "1"]).output().unwrap(), first.id());
+    refused(grokgpu(&tiny).args(["--steps", "20000", "--resume"]).output().unwrap(), first.id());
     refused(grokgpu(&["analyze", "--run-dir", d]).output().unwrap(), first.id());
     refused(grokgpu(&["intervene", "phase", "--run-dir", d, "--step", "0"]).output().unwrap(), first.id());
     // Readers need no lock.
@@ -54,10 +56,10 @@ fn a_second_writer_is_refused_and_the_first_run_is_intact() {
     assert!(status.success(), "the first training failed");
     let config = std::fs::read_to_string(run.join("config.json")).unwrap();
     assert!(config.contains("\"seed\": 0"), "{config}");
-    let want: Vec<String> = (0..=2000).step_by(20).map(|s| format!("step_{s:08}.safetensors")).collect();
+    let want: Vec<String> = (0..=20000).step_by(500).map(|s| format!("step_{s:08}.safetensors")).collect();
     assert_eq!(checkpoint_steps(&run), want);
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
     let steps: Vec<u64> = metrics.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["step"].as_u64().unwrap()).collect();
-    assert_eq!(steps, (0..=2000).step_by(20).collect::<Vec<u64>>());
+    assert_eq!(steps, (0..=20000).step_by(500).collect::<Vec<u64>>());
     std::fs::remove_dir_all(&root).unwrap();
 }
